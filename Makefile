@@ -1,0 +1,122 @@
+# hrx: `make run` and `make test` are the two commands (README.md).
+SHELL    := /bin/bash
+#
+#   make deps      install missing Debian packages (run + test)
+#   make build     hrx-scheduler and the nginx dynamic module
+#   make unit      cmocka unit tests, built with ASan/UBSan
+#   make valgrind  the single-process unit tests under valgrind
+#   make integration  pytest against real nginx + scheduler
+#   make test      deps, build, unit, valgrind, integration
+#   make run       start nginx + scheduler on 127.0.0.1:8080 (data in var/)
+#   make bench     wrk benchmarks, ratios against nginx `return 200`
+#   make info      what was found
+
+BUILD    := build
+NGX_SRC  ?= /usr/share/nginx/src
+PYTHON   := /usr/bin/python3
+CC       ?= cc
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Ishm
+LIBS     := -lsqlite3 -ljansson -lmsgpackc -lcrypto -lcurl -lpthread
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+
+SHM_SRCS    := $(wildcard shm/*.c)
+SHM_HDRS    := $(wildcard shm/*.h)
+SCHED_SRCS  := $(wildcard scheduler/*.c)
+SCHED_HDRS  := $(wildcard scheduler/*.h)
+MOD_SRCS    := $(wildcard ngx_hrx_module/*.c)
+MOD_HDRS    := $(wildcard ngx_hrx_module/*.h)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+SCHEDULER   := $(BUILD)/hrx-scheduler
+MODULE      := $(BUILD)/ngx_http_hrx_module.so
+NGX_BUILD   := $(BUILD)/nginx
+
+.PHONY: all deps deps-run build unit valgrind integration test run bench \
+        info clean
+
+all: build
+
+deps:
+	@scripts/deps.sh test
+deps-run:
+	@scripts/deps.sh run
+
+build: $(SCHEDULER) $(MODULE)
+
+$(SCHEDULER): $(SCHED_SRCS) $(SCHED_HDRS) $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) -Ischeduler -o $@ $(SCHED_SRCS) $(SHM_SRCS) $(LIBS)
+
+# The module is configured once against Debian's nginx (its own flags, so
+# --with-compat and --with-threads match /usr/sbin/nginx); configure runs
+# again only when the list of sources changes.
+$(BUILD)/module-sources: FORCE | $(BUILD)/.dir
+	@echo $(MOD_SRCS) $(MOD_HDRS) $(SHM_SRCS) $(SHM_HDRS) > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(NGX_BUILD)/objs/Makefile: $(BUILD)/module-sources config
+	rm -rf $(NGX_BUILD) && mkdir -p $(NGX_BUILD)
+	cp -r $(NGX_SRC)/. $(NGX_BUILD)/
+	cd $(NGX_BUILD) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="$(WARN) -O2 -g -D_GNU_SOURCE" \
+	    --add-dynamic-module=$(CURDIR) > ../configure.log 2>&1 \
+	    || { tail -30 ../configure.log; exit 1; }
+
+$(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(MOD_HDRS) $(SHM_SRCS) $(SHM_HDRS)
+	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_hrx_module.so $@
+
+$(BUILD)/.dir:
+	mkdir -p $(BUILD)/unit && touch $@
+
+# each unit test links only the shm code it tests (all of shm/ is small)
+$(BUILD)/unit/%: tests/unit/%.c $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(SHM_SRCS) $(LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# valgrind wants binaries without ASan; the multi-process test is left to ASan
+$(BUILD)/vg/%: tests/unit/%.c $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
+	@mkdir -p $(BUILD)/vg
+	$(CC) $(ALL_CFLAGS) -O0 -o $@ $< $(SHM_SRCS) $(LIBS) -lcmocka
+
+VG_BINS := $(filter-out $(BUILD)/vg/test_ring_mp,$(patsubst tests/unit/%.c,$(BUILD)/vg/%,$(UNIT_SRCS)))
+valgrind: $(VG_BINS)
+	@set -e; for t in $(VG_BINS); do echo "== valgrind $$t"; \
+	    valgrind -q --error-exitcode=9 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect $$t; done
+
+integration: build
+	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) build
+	$(MAKE) unit
+	$(MAKE) valgrind
+	$(MAKE) integration
+
+run: deps-run
+	$(MAKE) build
+	@scripts/run.sh
+
+bench: deps
+	$(MAKE) build
+	@tests/bench/run.sh
+
+info:
+	@echo "nginx:    $$(/usr/sbin/nginx -v 2>&1)"
+	@echo "nginx src: $(NGX_SRC) $$(test -f $(NGX_SRC)/conf_flags && echo ok || echo MISSING)"
+	@for l in sqlite3 jansson msgpack-c libcrypto libcurl cmocka; do \
+	    printf '%-9s %s\n' $$l "$$(pkg-config --modversion $$l 2>/dev/null || echo missing)"; done
+	@echo "python:   $$($(PYTHON) -c 'import pytest,requests,aiosmtpd; print("pytest", pytest.__version__)' 2>&1 | tail -1)"
+	@echo "wrk:      $$(command -v wrk || echo missing)"
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:
