@@ -17,5 +17,6 @@ sed -e "s|@MODULE@|$top/build/ngx_http_hrx_module.so|" \
     -e "s|@LOG_LEVEL@|${HRX_LOG_LEVEL:-info}|" \
     -e "s|@LISTEN@|$listen|" \
     -e "s|@HTML@|$top/html|" \
+    -e "s|@TOP@|$top|" \
     -e "s|@EXTRA@||" \
     "$top/scripts/nginx.conf.in"

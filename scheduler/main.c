@@ -1,0 +1,393 @@
+/*
+ * hrx-scheduler: the single writer of an hrx data directory.
+ *
+ * nginx workers never write the database.  They append commands to a ring
+ * in shared memory (<data_dir>/hrx.shm) and wait for this process to apply
+ * them, commit, and put the reply in their slot (loop.c).  This file is
+ * only the outside of that: the command line, the data directory's lock,
+ * signals, and the order things are opened and closed in.
+ *
+ * Two modes:
+ *   --init    make the data directory ready (init.c) and exit;
+ *   (default) run until SIGTERM or SIGINT.
+ *
+ * The run mode refuses a directory that --init has not prepared rather
+ * than quietly creating a database without an admin nobody can log in as.
+ * Signal handlers only set flags (loop.h); all real work on a signal
+ * happens in the loop between batches, so a batch is never cut in half by
+ * a stop and the log is never reopened in the middle of a line.
+ *
+ * Exit codes: 0 clean stop (or --init done), 1 cannot start (said why on
+ * stderr and in the log), 2 bad command line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hrx_crypto.h"
+#include "hrx_shm.h"
+#include "datadir.h"
+#include "init.h"
+#include "log.h"
+#include "loop.h"
+#include "store.h"
+
+#define HRX_SCHEDULER_VERSION  "0.1.0"
+
+typedef struct {
+    const char        *data_dir;
+    int                init;
+    const char        *admin_email;
+    int                log_stderr;
+    hrx_shm_params_t   shm;
+    loop_conf_t        loop;
+    int                run_options;     /* any run-only option given */
+} main_args_t;
+
+static const char main_usage[] =
+"usage: hrx-scheduler --data-dir DIR --init [--admin-email EMAIL]\n"
+"       hrx-scheduler --data-dir DIR [--log-stderr] [--ring-size BYTES]\n"
+"                     [--slots N] [--slot-size BYTES] [--max-batch N]\n"
+"                     [--unblock-timeout-ms N]\n"
+"       hrx-scheduler --help | --version\n"
+"\n"
+"  --data-dir DIR          the hrx data directory (required)\n"
+"  --init                  create DIR, its master key and database, and the\n"
+"                          first admin (its password is printed once)\n"
+"  --admin-email EMAIL     the first admin's email (admin@localhost)\n"
+"  --log-stderr            copy the log (DIR/logs/scheduler.log) to stderr\n"
+"  --ring-size BYTES       command ring, a power of two (default 8 MiB)\n"
+"  --slots N               reply slots (default 4096)\n"
+"  --slot-size BYTES       bytes per reply slot, a multiple of 64\n"
+"                          (default 4096)\n"
+"  --max-batch N           commands per transaction (default 1000)\n"
+"  --unblock-timeout-ms N  skip a record its producer never committed after\n"
+"                          this long (default 1000)\n"
+"\n"
+"The three sizes apply when DIR/hrx.shm is created; an existing file keeps\n"
+"its own.\n";
+
+/* -------------------------------------------------------------------- */
+/* command line */
+
+static int
+main_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "hrx-scheduler: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", main_usage);
+    return 2;
+}
+
+/* a decimal number in [min, max]; -1 when it is not */
+static int
+main_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char                *end;
+    unsigned long long   v;
+
+    if (*s < '0' || *s > '9') {
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* 0, or the exit code (2) after printing usage */
+static int
+main_parse(int argc, char **argv, main_args_t *a)
+{
+    static const struct option  options[] = {
+        { "data-dir",            required_argument, NULL, 'd' },
+        { "init",                no_argument,       NULL, 'i' },
+        { "admin-email",         required_argument, NULL, 'e' },
+        { "log-stderr",          no_argument,       NULL, 'l' },
+        { "ring-size",           required_argument, NULL, 'r' },
+        { "slots",               required_argument, NULL, 's' },
+        { "slot-size",           required_argument, NULL, 'z' },
+        { "max-batch",           required_argument, NULL, 'b' },
+        { "unblock-timeout-ms",  required_argument, NULL, 'u' },
+        { "help",                no_argument,       NULL, 'h' },
+        { "version",             no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
+    uint64_t  v;
+    int       c;
+
+    memset(a, 0, sizeof(*a));
+    a->admin_email = "admin@localhost";
+    hrx_shm_default_params(&a->shm);
+    a->loop.max_batch = 1000;
+    a->loop.unblock_timeout_ms = 1000;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (c) {
+
+        case 'd':
+            a->data_dir = optarg;
+            break;
+
+        case 'i':
+            a->init = 1;
+            break;
+
+        case 'e':
+            a->admin_email = optarg;
+            if (strlen(optarg) > 254 || strchr(optarg, '@') == NULL
+                || optarg[0] == '@')
+            {
+                return main_usage_error("not an email address: %s", optarg);
+            }
+            break;
+
+        case 'l':
+            a->log_stderr = 1;
+            break;
+
+        case 'r':
+            if (main_number(optarg, 1024, 1u << 30, &v) != 0
+                || (v & (v - 1)) != 0)
+            {
+                return main_usage_error("--ring-size must be a power of two "
+                                        "from 1024 to 1073741824, not %s",
+                                        optarg);
+            }
+            a->shm.ring_capacity = v;
+            a->loop.shm_sizes_given = 1;
+            a->run_options = 1;
+            break;
+
+        case 's':
+            if (main_number(optarg, 1, 1u << 20, &v) != 0) {
+                return main_usage_error("--slots must be 1 to 1048576, "
+                                        "not %s", optarg);
+            }
+            a->shm.slot_count = (uint32_t) v;
+            a->loop.shm_sizes_given = 1;
+            a->run_options = 1;
+            break;
+
+        case 'z':
+            if (main_number(optarg, 256, 1u << 20, &v) != 0 || v % 64 != 0) {
+                return main_usage_error("--slot-size must be a multiple of "
+                                        "64 from 256 to 1048576, not %s",
+                                        optarg);
+            }
+            a->shm.slot_size = (uint32_t) v;
+            a->loop.shm_sizes_given = 1;
+            a->run_options = 1;
+            break;
+
+        case 'b':
+            if (main_number(optarg, 1, 100000, &v) != 0) {
+                return main_usage_error("--max-batch must be 1 to 100000, "
+                                        "not %s", optarg);
+            }
+            a->loop.max_batch = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case 'u':
+            if (main_number(optarg, 10, 3600000, &v) != 0) {
+                return main_usage_error("--unblock-timeout-ms must be 10 to "
+                                        "3600000, not %s", optarg);
+            }
+            a->loop.unblock_timeout_ms = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case 'h':
+            fputs(main_usage, stdout);
+            exit(0);
+
+        case 'V':
+            printf("hrx-scheduler %s\n", HRX_SCHEDULER_VERSION);
+            exit(0);
+
+        default:
+            return main_usage_error("unknown or incomplete option %s",
+                                    argv[optind - 1]);
+        }
+    }
+
+    if (optind < argc) {
+        return main_usage_error("unexpected argument %s", argv[optind]);
+    }
+    if (a->data_dir == NULL || a->data_dir[0] == '\0') {
+        return main_usage_error("%s", "--data-dir is required");
+    }
+    if (a->init && a->run_options) {
+        return main_usage_error("%s", "--init takes no run options");
+    }
+    if (!a->init && a->admin_email != NULL
+        && strcmp(a->admin_email, "admin@localhost") != 0)
+    {
+        return main_usage_error("%s", "--admin-email goes with --init");
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------------- */
+/* signals */
+
+static void
+main_on_stop(int signo)
+{
+    (void) signo;
+    loop_stop_requested = 1;
+}
+
+static void
+main_on_hup(int signo)
+{
+    (void) signo;
+    loop_reopen_log_requested = 1;
+}
+
+/*
+ * No SA_RESTART: a stop must interrupt the futex wait of an idle loop at
+ * once rather than after its timeout.
+ */
+static int
+main_signals(void)
+{
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+
+    sa.sa_handler = main_on_stop;
+    if (sigaction(SIGTERM, &sa, NULL) == -1
+        || sigaction(SIGINT, &sa, NULL) == -1)
+    {
+        return -1;
+    }
+
+    sa.sa_handler = main_on_hup;
+    if (sigaction(SIGHUP, &sa, NULL) == -1) {
+        return -1;
+    }
+
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* -------------------------------------------------------------------- */
+/* run */
+
+static int
+main_run(const main_args_t *a)
+{
+    store_t      *st = NULL;
+    uint8_t       key[HRX_KEY_SIZE];
+    char          db[4096], keypath[4096], path[4096], err[512];
+    struct stat   sb;
+    int           lock_fd = -1, started = 0, rc = 1;
+
+    if (datadir_path(db, sizeof(db), a->data_dir, DATADIR_DB) != 0
+        || datadir_path(keypath, sizeof(keypath), a->data_dir,
+                        HRX_MASTER_KEY_FILE) != 0)
+    {
+        return 1;
+    }
+
+    if (stat(db, &sb) != 0 || stat(keypath, &sb) != 0) {
+        log_tell("%s is not an initialised data directory (no %s or %s); "
+                 "run: hrx-scheduler --data-dir %s --init",
+                 a->data_dir, DATADIR_DB, HRX_MASTER_KEY_FILE, a->data_dir);
+        return 1;
+    }
+
+    if (datadir_path(path, sizeof(path), a->data_dir, DATADIR_LOGS) != 0
+        || datadir_mkdir(path) != 0
+        || datadir_path(path, sizeof(path), a->data_dir,
+                        DATADIR_LOG_FILE) != 0)
+    {
+        return 1;
+    }
+    if (log_open(path, a->log_stderr) != 0) {
+        log_tell("cannot open %s: %s", path, strerror(errno));
+        return 1;
+    }
+
+    lock_fd = datadir_lock(a->data_dir);
+    if (lock_fd == -1) {
+        goto done;
+    }
+
+    /* not used yet by the commands applied here, but a key that does not
+     * load must stop the start, not the first command that needs it */
+    if (hrx_master_key_load(keypath, key, err, sizeof(err)) != 0) {
+        log_tell("%s", err);
+        goto done;
+    }
+    explicit_bzero(key, sizeof(key));
+
+    st = store_open(db, err, sizeof(err));
+    if (st == NULL) {
+        log_tell("%s", err);
+        goto done;
+    }
+    if (store_migrate(st) != STORE_OK) {
+        log_tell("%s: %s", db, store_errmsg(st));
+        goto done;
+    }
+
+    if (main_signals() != 0) {
+        log_tell("sigaction: %s", strerror(errno));
+        goto done;
+    }
+
+    if (datadir_path(path, sizeof(path), a->data_dir, HRX_SHM_FILE) != 0) {
+        goto done;
+    }
+    if (loop_start(st, path, &a->shm, &a->loop, a->data_dir) != 0) {
+        log_tell("cannot start; see %s/%s", a->data_dir, DATADIR_LOG_FILE);
+        goto done;
+    }
+    started = 1;
+
+    rc = loop_run();
+
+done:
+    if (started) {
+        loop_finish();
+    }
+    store_close(st);
+    if (started) {
+        log_info("stopped");
+    }
+    if (lock_fd != -1) {
+        close(lock_fd);
+    }
+    log_close();
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    main_args_t  a;
+    int          rc;
+
+    rc = main_parse(argc, argv, &a);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (a.init) {
+        return init_data_dir(a.data_dir, a.admin_email, a.log_stderr);
+    }
+    return main_run(&a);
+}
