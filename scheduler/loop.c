@@ -596,13 +596,13 @@ loop_recover_ring(const char *path, const hrx_shm_params_t *params,
         hrx_shm_close(&loop.shm);
         loop.shm_mapped = 0;
         if (unlink(path) == -1 && errno != ENOENT) {
-            log_error("cannot remove %s: %s", path, strerror(errno));
+            log_tell("cannot remove %s: %s", path, strerror(errno));
             return -1;
         }
         if (hrx_shm_create_or_open(path, params, &loop.shm, err, sizeof(err))
             != 0)
         {
-            log_error("%s", err);
+            log_tell("%s", err);
             return -1;
         }
         loop.shm_mapped = 1;
@@ -630,12 +630,12 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
 
     loop.cmds = calloc(conf->max_batch, sizeof(loop_cmd_t));
     if (loop.cmds == NULL) {
-        log_error("out of memory for a batch of %u", conf->max_batch);
+        log_tell("out of memory for a batch of %u", conf->max_batch);
         goto failed;
     }
 
     if (store_meta_get_ring_pos(st, &ring_pos) != STORE_OK) {
-        log_error("cannot read ring_pos: %s", store_errmsg(st));
+        log_tell("cannot read ring_pos: %s", store_errmsg(st));
         goto failed;
     }
 
@@ -645,7 +645,7 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
     if (hrx_shm_create_or_open(shm_path, params, &loop.shm, err, sizeof(err))
         != 0)
     {
-        log_error("%s", err);
+        log_tell("%s", err);
         goto failed;
     }
     loop.shm_mapped = 1;
@@ -681,7 +681,7 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
     if (store_reply_foreach(st, (int64_t) hrx_wall_ms() - LOOP_REPLY_KEEP_MS,
                             loop_republish_one, &rp) != STORE_OK)
     {
-        log_error("cannot read command_replies: %s", store_errmsg(st));
+        log_tell("cannot read command_replies: %s", store_errmsg(st));
         goto failed;
     }
     if (rp.published > 0) {

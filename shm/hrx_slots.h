@@ -24,7 +24,8 @@ enum {
     HRX_SLOT_FREE = 0,
     HRX_SLOT_CLAIMED,      /* worker waits for the reply */
     HRX_SLOT_READY,        /* reply written, worker not yet taken it */
-    HRX_SLOT_ABANDONED     /* worker stopped waiting; scheduler frees */
+    HRX_SLOT_ABANDONED,    /* worker stopped waiting; scheduler frees */
+    HRX_SLOT_WRITING       /* scheduler is writing the reply (publish) */
 };
 
 #define HRX_SLOT_HEADER_SIZE  64
@@ -34,7 +35,7 @@ typedef struct {
     _Atomic int32_t   owner_pid;
     uint32_t          status;        /* HTTP status of the reply */
     uint32_t          length;        /* bytes of JSON body */
-    uint32_t          reserved;
+    _Atomic uint32_t  owner_gen;     /* gen owner_pid was set for */
     uint64_t          claimed_at_ms; /* hrx_monotonic_ms() */
     uint64_t          command_pos;   /* ring position, for diagnostics */
     uint8_t           pad[HRX_SLOT_HEADER_SIZE - 40];

@@ -1,0 +1,687 @@
+/*
+ * The store interface of the module: all of its SQL.
+ *
+ * Each worker has one read-only connection (SQLITE_OPEN_READONLY plus
+ * PRAGMA query_only) to the database the scheduler writes in WAL mode, so
+ * reads never wait for the writer and see every committed batch — and
+ * the scheduler publishes a reply only after its commit, so a client
+ * always reads its own writes.  busy_timeout is short (100 ms): a reader
+ * only waits during WAL recovery.
+ *
+ * The database may not exist when nginx starts (the scheduler creates
+ * it): opening is retried on use.  Statements are prepared on first use
+ * (SQLITE_PREPARE_PERSISTENT) and kept for the worker's life; every use
+ * binds its parameters (never string building) and resets the statement
+ * at once, so no read transaction stays open between requests (an open
+ * one would pin an old snapshot and keep the WAL from being
+ * checkpointed).
+ *
+ * Rows are rendered here into the JSON the API returns, the same shapes
+ * the scheduler renders (scheduler/render.c): times through
+ * hrx_json_time(), ids meaning "nobody" as null.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sqlite3.h>
+
+#include "hrx_codec.h"
+#include "ngx_http_hrx_module.h"
+#include "ngx_http_hrx_db.h"
+#include "ngx_http_hrx_auth.h"
+
+
+enum {
+    NGX_HTTP_HRX_SQL_SESSION = 0,
+    NGX_HTTP_HRX_SQL_TOKEN,
+    NGX_HTTP_HRX_SQL_LOGIN,
+    NGX_HTTP_HRX_SQL_LOGIN_TENANT,
+    NGX_HTTP_HRX_SQL_USER,
+    NGX_HTTP_HRX_SQL_USERS,
+    NGX_HTTP_HRX_SQL_TOKENS,
+    NGX_HTTP_HRX_SQL_TENANT,
+    NGX_HTTP_HRX_SQL_TENANTS,
+    NGX_HTTP_HRX_SQL_MAX
+};
+
+
+#define NGX_HTTP_HRX_USER_COLUMNS                                             \
+    "SELECT u.id, u.tenant_id, u.email, u.name, u.status, u.role_id,"         \
+    " r.name, r.permissions, u.platform_admin,"                               \
+    " u.password_hash IS NOT NULL,"                                           \
+    " u.created_at, u.created_by, u.updated_at, u.updated_by"                 \
+    " FROM users u JOIN roles r ON r.id = u.role_id"
+
+#define NGX_HTTP_HRX_TENANT_COLUMNS                                           \
+    "SELECT id, slug, name, time_zone, created_at, created_by, updated_at,"   \
+    " updated_by FROM tenants"
+
+#define NGX_HTTP_HRX_TOKEN_COLUMNS                                            \
+    "SELECT id, name, prefix, user_id, created_at, expires_at"                \
+    " FROM api_tokens"
+
+/* the holder of a session or token: an active user, with its role */
+#define NGX_HTTP_HRX_HOLDER                                                   \
+    " JOIN users u ON u.id = x.user_id AND u.tenant_id = x.tenant_id"         \
+    " JOIN roles r ON r.id = u.role_id"
+
+static const char *const  ngx_http_hrx_sql[NGX_HTTP_HRX_SQL_MAX] = {
+
+    [NGX_HTTP_HRX_SQL_SESSION] =
+        "SELECT x.user_id, x.tenant_id, x.expires_at, u.platform_admin,"
+        " r.permissions FROM sessions x" NGX_HTTP_HRX_HOLDER
+        " WHERE x.token_hash = ?1 AND x.expires_at > ?2"
+        " AND u.status = 'active'",
+
+    [NGX_HTTP_HRX_SQL_TOKEN] =
+        "SELECT x.user_id, x.tenant_id, x.expires_at, u.platform_admin,"
+        " r.permissions FROM api_tokens x" NGX_HTTP_HRX_HOLDER
+        " WHERE x.token_hash = ?1"
+        " AND (x.expires_at IS NULL OR x.expires_at > ?2)"
+        " AND u.status = 'active'",
+
+    [NGX_HTTP_HRX_SQL_LOGIN] =
+        "SELECT u.id, u.tenant_id, u.status = 'active', u.password_hash"
+        " FROM users u WHERE u.email = ?1 ORDER BY u.id LIMIT ?2",
+
+    [NGX_HTTP_HRX_SQL_LOGIN_TENANT] =
+        "SELECT u.id, u.tenant_id, u.status = 'active', u.password_hash"
+        " FROM users u JOIN tenants t ON t.id = u.tenant_id"
+        " WHERE u.email = ?1 AND t.slug = ?3 ORDER BY u.id LIMIT ?2",
+
+    [NGX_HTTP_HRX_SQL_USER] =
+        NGX_HTTP_HRX_USER_COLUMNS " WHERE u.tenant_id = ?1 AND u.id = ?2",
+
+    [NGX_HTTP_HRX_SQL_USERS] =
+        NGX_HTTP_HRX_USER_COLUMNS " WHERE u.tenant_id = ?1 AND u.id > ?2"
+        " ORDER BY u.id LIMIT ?3",
+
+    [NGX_HTTP_HRX_SQL_TOKENS] =
+        NGX_HTTP_HRX_TOKEN_COLUMNS " WHERE tenant_id = ?1 AND user_id = ?2"
+        " AND id > ?3 ORDER BY id LIMIT ?4",
+
+    [NGX_HTTP_HRX_SQL_TENANT] =
+        NGX_HTTP_HRX_TENANT_COLUMNS " WHERE id = ?1",
+
+    [NGX_HTTP_HRX_SQL_TENANTS] =
+        NGX_HTTP_HRX_TENANT_COLUMNS " WHERE id > ?1 ORDER BY id LIMIT ?2",
+};
+
+
+typedef json_t *(*ngx_http_hrx_render_pt)(sqlite3_stmt *st);
+
+
+static sqlite3       *ngx_http_hrx_db;
+static sqlite3_stmt  *ngx_http_hrx_stmts[NGX_HTTP_HRX_SQL_MAX];
+
+
+static ngx_int_t ngx_http_hrx_db_stmt(ngx_http_request_t *r, ngx_uint_t i,
+    sqlite3_stmt **st);
+static ngx_int_t ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st,
+    int rc);
+static ngx_int_t ngx_http_hrx_db_holder(ngx_http_request_t *r, ngx_uint_t i,
+    const char *hash, int64_t now, ngx_http_hrx_auth_t *auth);
+static ngx_int_t ngx_http_hrx_db_one(ngx_http_request_t *r, sqlite3_stmt *st,
+    ngx_http_hrx_render_pt render, json_t **out);
+static ngx_int_t ngx_http_hrx_db_page(ngx_http_request_t *r, sqlite3_stmt *st,
+    ngx_uint_t limit, ngx_http_hrx_render_pt render, json_t **out);
+static json_t *ngx_http_hrx_render_user(sqlite3_stmt *st);
+static json_t *ngx_http_hrx_render_tenant(sqlite3_stmt *st);
+static json_t *ngx_http_hrx_render_token(sqlite3_stmt *st);
+
+
+ngx_int_t
+ngx_http_hrx_db_open(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
+{
+    int              rc;
+    char            *errmsg;
+    sqlite3         *db;
+    ngx_file_info_t  fi;
+
+    if (ngx_http_hrx_db) {
+        return NGX_OK;
+    }
+
+    if (ngx_file_info(hmcf->db_path, &fi) == NGX_FILE_ERROR
+        && ngx_errno == NGX_ENOENT)
+    {
+        return NGX_BUSY;
+    }
+
+    db = NULL;
+
+    rc = sqlite3_open_v2((const char *) hmcf->db_path, &db,
+                         SQLITE_OPEN_READONLY, NULL);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "hrx: cannot open \"%s\" read-only: %s",
+                      hmcf->db_path,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NGX_ERROR;
+    }
+
+    (void) sqlite3_busy_timeout(db, 100);
+
+    errmsg = NULL;
+
+    rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, &errmsg);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "hrx: \"%s\": PRAGMA query_only: %s", hmcf->db_path,
+                      errmsg ? errmsg : sqlite3_errstr(rc));
+        sqlite3_free(errmsg);
+        sqlite3_close(db);
+        return NGX_ERROR;
+    }
+
+    ngx_http_hrx_db = db;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0, "hrx: opened \"%s\" read-only",
+                  hmcf->db_path);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_hrx_db_close(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_HRX_SQL_MAX; i++) {
+        if (ngx_http_hrx_stmts[i]) {
+            sqlite3_finalize(ngx_http_hrx_stmts[i]);
+            ngx_http_hrx_stmts[i] = NULL;
+        }
+    }
+
+    if (ngx_http_hrx_db) {
+        sqlite3_close(ngx_http_hrx_db);
+        ngx_http_hrx_db = NULL;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_hrx_db_stmt(ngx_http_request_t *r, ngx_uint_t i, sqlite3_stmt **st)
+{
+    int                        rc;
+    ngx_int_t                  orc;
+    ngx_http_hrx_main_conf_t  *hmcf;
+
+    hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
+
+    orc = ngx_http_hrx_db_open(r->connection->log, hmcf);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    if (ngx_http_hrx_stmts[i] == NULL) {
+        rc = sqlite3_prepare_v3(ngx_http_hrx_db, ngx_http_hrx_sql[i], -1,
+                                SQLITE_PREPARE_PERSISTENT,
+                                &ngx_http_hrx_stmts[i], NULL);
+
+        if (rc != SQLITE_OK) {
+            /* e.g. the scheduler has not created the schema yet */
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "hrx: cannot prepare a statement: %s",
+                          sqlite3_errmsg(ngx_http_hrx_db));
+            ngx_http_hrx_stmts[i] = NULL;
+            return NGX_ERROR;
+        }
+    }
+
+    *st = ngx_http_hrx_stmts[i];
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st, int rc)
+{
+    ngx_log_error(NGX_LOG_ERR, log, 0, "hrx: sqlite: %s (%d)",
+                  sqlite3_errmsg(ngx_http_hrx_db), rc);
+
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+        /* start again with a fresh connection on the next request */
+        ngx_http_hrx_db_close();
+    }
+
+    return NGX_ERROR;
+}
+
+
+static void
+ngx_http_hrx_db_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+
+static ngx_int_t
+ngx_http_hrx_db_holder(ngx_http_request_t *r, ngx_uint_t i, const char *hash,
+    int64_t now, ngx_http_hrx_auth_t *auth)
+{
+    int            rc;
+    ngx_int_t      orc;
+    const char    *perms;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, i, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    auth->user_id = sqlite3_column_int64(st, 0);
+    auth->tenant_id = sqlite3_column_int64(st, 1);
+    auth->expires_at = sqlite3_column_int64(st, 2);
+    auth->platform_admin = sqlite3_column_int(st, 3) ? 1 : 0;
+
+    perms = (const char *) sqlite3_column_text(st, 4);
+    auth->perms = perms ? ngx_http_hrx_perm_bits(perms,
+                                                 sqlite3_column_bytes(st, 4))
+                        : 0;
+
+    ngx_http_hrx_db_done(st);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_session(ngx_http_request_t *r, const char *hash, int64_t now,
+    ngx_http_hrx_auth_t *auth)
+{
+    return ngx_http_hrx_db_holder(r, NGX_HTTP_HRX_SQL_SESSION, hash, now,
+                                  auth);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_api_token(ngx_http_request_t *r, const char *hash,
+    int64_t now, ngx_http_hrx_auth_t *auth)
+{
+    return ngx_http_hrx_db_holder(r, NGX_HTTP_HRX_SQL_TOKEN, hash, now, auth);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_login_users(ngx_http_request_t *r, const char *email,
+    const char *slug, ngx_http_hrx_login_user_t *out, ngx_uint_t *n)
+{
+    int                         rc, len;
+    u_char                     *p;
+    ngx_int_t                   orc;
+    const u_char               *hash;
+    sqlite3_stmt               *st;
+    ngx_http_hrx_login_user_t  *u;
+
+    *n = 0;
+
+    orc = ngx_http_hrx_db_stmt(r, slug ? NGX_HTTP_HRX_SQL_LOGIN_TENANT
+                                       : NGX_HTTP_HRX_SQL_LOGIN,
+                               &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, NGX_HTTP_HRX_LOGIN_MAX);
+
+    if (slug) {
+        sqlite3_bind_text(st, 3, slug, -1, SQLITE_STATIC);
+    }
+
+    for ( ;; ) {
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE) {
+            break;
+        }
+
+        if (rc != SQLITE_ROW) {
+            return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+        }
+
+        if (*n == NGX_HTTP_HRX_LOGIN_MAX) {
+            break;
+        }
+
+        u = &out[(*n)++];
+
+        u->id = sqlite3_column_int64(st, 0);
+        u->tenant_id = sqlite3_column_int64(st, 1);
+        u->active = sqlite3_column_int(st, 2) ? 1 : 0;
+        u->password_hash = NULL;
+
+        hash = sqlite3_column_text(st, 3);
+        len = sqlite3_column_bytes(st, 3);
+
+        if (hash && len > 0) {
+            p = ngx_pnalloc(r->pool, len + 1);
+            if (p == NULL) {
+                ngx_http_hrx_db_done(st);
+                return NGX_ERROR;
+            }
+
+            *ngx_cpymem(p, hash, len) = '\0';
+            u->password_hash = (char *) p;
+        }
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    return *n ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_user(ngx_http_request_t *r, int64_t tenant_id, int64_t id,
+    json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_USER, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+
+    return ngx_http_hrx_db_one(r, st, ngx_http_hrx_render_user, out);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_tenant(ngx_http_request_t *r, int64_t id, json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_TENANT, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+
+    return ngx_http_hrx_db_one(r, st, ngx_http_hrx_render_tenant, out);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_users(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t after, ngx_uint_t limit, json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_USERS, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) limit + 1);
+
+    return ngx_http_hrx_db_page(r, st, limit, ngx_http_hrx_render_user, out);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_tokens(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t user_id, int64_t after, ngx_uint_t limit, json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_TOKENS, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) limit + 1);
+
+    return ngx_http_hrx_db_page(r, st, limit, ngx_http_hrx_render_token, out);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_tenants(ngx_http_request_t *r, int64_t after,
+    ngx_uint_t limit, json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_TENANTS, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64) limit + 1);
+
+    return ngx_http_hrx_db_page(r, st, limit, ngx_http_hrx_render_tenant,
+                                out);
+}
+
+
+static ngx_int_t
+ngx_http_hrx_db_one(ngx_http_request_t *r, sqlite3_stmt *st,
+    ngx_http_hrx_render_pt render, json_t **out)
+{
+    int  rc;
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    *out = render(st);
+
+    ngx_http_hrx_db_done(st);
+
+    return *out ? NGX_OK : NGX_ERROR;
+}
+
+
+/* the statement asks for limit + 1 rows: one more means another page */
+static ngx_int_t
+ngx_http_hrx_db_page(ngx_http_request_t *r, sqlite3_stmt *st,
+    ngx_uint_t limit, ngx_http_hrx_render_pt render, json_t **out)
+{
+    int         rc;
+    json_t     *items, *item, *page;
+    int64_t     last;
+    ngx_uint_t  n, more;
+
+    items = json_array();
+    if (items == NULL) {
+        ngx_http_hrx_db_done(st);
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    more = 0;
+    last = 0;
+
+    for ( ;; ) {
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE) {
+            break;
+        }
+
+        if (rc != SQLITE_ROW) {
+            json_decref(items);
+            return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+        }
+
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+
+        item = render(st);
+
+        if (item == NULL || json_array_append_new(items, item) != 0) {
+            json_decref(items);
+            ngx_http_hrx_db_done(st);
+            return NGX_ERROR;
+        }
+
+        last = sqlite3_column_int64(st, 0);
+        n++;
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    page = json_pack("{s:o, s:o}", "items", items,
+                     "next_after", more ? json_integer(last) : json_null());
+    if (page == NULL) {
+        return NGX_ERROR;
+    }
+
+    *out = page;
+
+    return NGX_OK;
+}
+
+
+/* ---- rows to JSON ---- */
+
+static json_t *
+ngx_http_hrx_col_str(sqlite3_stmt *st, int col)
+{
+    const char  *s;
+
+    s = (const char *) sqlite3_column_text(st, col);
+
+    return json_stringn(s ? s : "", s ? sqlite3_column_bytes(st, col) : 0);
+}
+
+
+/* an id that may mean "nobody": NULL or 0 -> null */
+static json_t *
+ngx_http_hrx_col_id(sqlite3_stmt *st, int col)
+{
+    int64_t  id;
+
+    id = sqlite3_column_int64(st, col);
+
+    return id > 0 ? json_integer(id) : json_null();
+}
+
+
+static json_t *
+ngx_http_hrx_col_time(sqlite3_stmt *st, int col)
+{
+    return hrx_json_time(sqlite3_column_int64(st, col));
+}
+
+
+static json_t *
+ngx_http_hrx_col_permissions(sqlite3_stmt *st, int col)
+{
+    json_t      *a;
+    const char  *s;
+
+    s = (const char *) sqlite3_column_text(st, col);
+
+    a = s ? json_loadb(s, sqlite3_column_bytes(st, col),
+                       JSON_REJECT_DUPLICATES, NULL)
+          : NULL;
+
+    if (a == NULL || !json_is_array(a)) {
+        json_decref(a);
+        return json_array();
+    }
+
+    return a;
+}
+
+
+static json_t *
+ngx_http_hrx_render_user(sqlite3_stmt *st)
+{
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:b, s:b,"
+                     " s:o, s:o, s:o, s:o}",
+                     "id", (json_int_t) sqlite3_column_int64(st, 0),
+                     "tenant_id", (json_int_t) sqlite3_column_int64(st, 1),
+                     "email", ngx_http_hrx_col_str(st, 2),
+                     "name", ngx_http_hrx_col_str(st, 3),
+                     "status", ngx_http_hrx_col_str(st, 4),
+                     "role_id", (json_int_t) sqlite3_column_int64(st, 5),
+                     "role", ngx_http_hrx_col_str(st, 6),
+                     "permissions", ngx_http_hrx_col_permissions(st, 7),
+                     "platform_admin", sqlite3_column_int(st, 8) != 0,
+                     "has_password", sqlite3_column_int(st, 9) != 0,
+                     "created_at", ngx_http_hrx_col_time(st, 10),
+                     "created_by", ngx_http_hrx_col_id(st, 11),
+                     "updated_at", ngx_http_hrx_col_time(st, 12),
+                     "updated_by", ngx_http_hrx_col_id(st, 13));
+}
+
+
+static json_t *
+ngx_http_hrx_render_tenant(sqlite3_stmt *st)
+{
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                     "id", (json_int_t) sqlite3_column_int64(st, 0),
+                     "slug", ngx_http_hrx_col_str(st, 1),
+                     "name", ngx_http_hrx_col_str(st, 2),
+                     "time_zone", ngx_http_hrx_col_str(st, 3),
+                     "created_at", ngx_http_hrx_col_time(st, 4),
+                     "created_by", ngx_http_hrx_col_id(st, 5),
+                     "updated_at", ngx_http_hrx_col_time(st, 6),
+                     "updated_by", ngx_http_hrx_col_id(st, 7));
+}
+
+
+static json_t *
+ngx_http_hrx_render_token(sqlite3_stmt *st)
+{
+    return json_pack("{s:I, s:o, s:o, s:I, s:o, s:o}",
+                     "id", (json_int_t) sqlite3_column_int64(st, 0),
+                     "name", ngx_http_hrx_col_str(st, 1),
+                     "prefix", ngx_http_hrx_col_str(st, 2),
+                     "user_id", (json_int_t) sqlite3_column_int64(st, 3),
+                     "created_at", ngx_http_hrx_col_time(st, 4),
+                     "expires_at", ngx_http_hrx_col_time(st, 5));
+}

@@ -1,0 +1,64 @@
+/*
+ * The module's store interface: every SQL statement the module runs is in
+ * ngx_http_hrx_db.c, on a read-only connection.  Lookups return
+ *
+ *   NGX_OK        found (out set)
+ *   NGX_DECLINED  no such row
+ *   NGX_BUSY      no database yet (the scheduler has not created it)
+ *   NGX_ERROR     SQLite failed (logged)
+ */
+#ifndef NGX_HTTP_HRX_DB_H
+#define NGX_HTTP_HRX_DB_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_hrx_module.h"
+
+
+#define NGX_HTTP_HRX_LOGIN_MAX  4
+
+/* a candidate account for a login */
+typedef struct {
+    int64_t      id;
+    int64_t      tenant_id;
+    ngx_uint_t   active;
+    char        *password_hash;     /* pool copy, NULL when none */
+} ngx_http_hrx_login_user_t;
+
+
+/* open lazily; NGX_OK, NGX_BUSY (no database file yet), NGX_ERROR */
+ngx_int_t ngx_http_hrx_db_open(ngx_log_t *log,
+    ngx_http_hrx_main_conf_t *hmcf);
+void ngx_http_hrx_db_close(void);
+
+/* who holds a session / API token (by hex SHA-256), active and unexpired */
+ngx_int_t ngx_http_hrx_db_session(ngx_http_request_t *r, const char *hash,
+    int64_t now, ngx_http_hrx_auth_t *auth);
+ngx_int_t ngx_http_hrx_db_api_token(ngx_http_request_t *r, const char *hash,
+    int64_t now, ngx_http_hrx_auth_t *auth);
+
+/* accounts with this email, in the tenant named by slug (may be NULL) */
+ngx_int_t ngx_http_hrx_db_login_users(ngx_http_request_t *r,
+    const char *email, const char *slug, ngx_http_hrx_login_user_t *out,
+    ngx_uint_t *n);
+
+/* objects as the API returns them (docs/commands.md), new references */
+ngx_int_t ngx_http_hrx_db_user(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t id, json_t **out);
+ngx_int_t ngx_http_hrx_db_tenant(ngx_http_request_t *r, int64_t id,
+    json_t **out);
+
+/* pages: {"items": [...], "next_after": id or null}, ordered by id */
+ngx_int_t ngx_http_hrx_db_users(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t after, ngx_uint_t limit, json_t **out);
+ngx_int_t ngx_http_hrx_db_tokens(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t user_id, int64_t after, ngx_uint_t limit, json_t **out);
+ngx_int_t ngx_http_hrx_db_tenants(ngx_http_request_t *r, int64_t after,
+    ngx_uint_t limit, json_t **out);
+
+
+#endif /* NGX_HTTP_HRX_DB_H */

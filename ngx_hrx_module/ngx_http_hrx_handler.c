@@ -1,0 +1,387 @@
+/*
+ * The content handler of hrx_api.
+ *
+ * Every request goes through the same steps, in this order:
+ *
+ *   route       method + path from the table below: unknown path 404
+ *               not_found, known path with another method 405 + Allow
+ *   size        Content-Length over hrx_body_limit: 413 before reading
+ *   body        read (ngx_http_read_client_request_body); the rest runs
+ *               in the post handler
+ *   auth        session cookie or API token (401), CSRF for mutating
+ *               requests authenticated by cookie (403), the route's
+ *               permission (403)
+ *   parse       JSON object body (413, 415, 400)
+ *   validate    the route's schema (400, naming the field)
+ *   handler     the route's own code: a read answered from SQLite, or a
+ *               command submitted to the scheduler and parked
+ *
+ * Authentication comes before parsing so that an anonymous client learns
+ * nothing about the input rules; the size check comes first of all so
+ * that nobody can make a worker read a large body.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_hrx_module.h"
+#include "ngx_http_hrx_handler.h"
+#include "ngx_http_hrx_reply.h"
+#include "ngx_http_hrx_body.h"
+#include "ngx_http_hrx_auth.h"
+#include "ngx_http_hrx_api_health.h"
+#include "ngx_http_hrx_login.h"
+#include "ngx_http_hrx_api_tenants.h"
+#include "ngx_http_hrx_api_users.h"
+#include "ngx_http_hrx_api_tokens.h"
+
+
+static void ngx_http_hrx_body_ready(ngx_http_request_t *r);
+static ngx_int_t ngx_http_hrx_run(ngx_http_request_t *r,
+    ngx_http_hrx_ctx_t *ctx);
+static ngx_int_t ngx_http_hrx_match(ngx_str_t *pattern, ngx_str_t *uri,
+    int64_t *id);
+static void ngx_http_hrx_ctx_cleanup(void *data);
+
+
+static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/health"),
+      ngx_http_hrx_api_health, 0, 0, NULL },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/metrics"),
+      ngx_http_hrx_api_metrics, 0, 0, NULL },
+
+    { NGX_HTTP_POST, ngx_string("/api/v1/auth/login"),
+      ngx_http_hrx_api_login, NGX_HTTP_HRX_BODY, 0,
+      ngx_http_hrx_login_schema },
+
+    { NGX_HTTP_POST, ngx_string("/api/v1/auth/logout"),
+      ngx_http_hrx_api_logout, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_NO_INPUT, 0,
+      ngx_http_hrx_no_input_schema },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/auth/session"),
+      ngx_http_hrx_api_session, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/tenants"),
+      ngx_http_hrx_api_tenants_list,
+      NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_PLATFORM, 0, NULL },
+
+    { NGX_HTTP_POST, ngx_string("/api/v1/tenants"),
+      ngx_http_hrx_api_tenants_create,
+      NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_PLATFORM|NGX_HTTP_HRX_BODY, 0,
+      ngx_http_hrx_tenant_create_schema },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/tenant"),
+      ngx_http_hrx_api_tenant_own, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/users"),
+      ngx_http_hrx_api_users_list, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_USERS_ADMIN, NULL },
+
+    { NGX_HTTP_POST, ngx_string("/api/v1/users"),
+      ngx_http_hrx_api_users_create, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_USERS_ADMIN, ngx_http_hrx_user_create_schema },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/users/{id}"),
+      ngx_http_hrx_api_users_get, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/users/{id}"),
+      ngx_http_hrx_api_users_update, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY, 0,
+      ngx_http_hrx_user_update_schema },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/tokens"),
+      ngx_http_hrx_api_tokens_list, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    { NGX_HTTP_POST, ngx_string("/api/v1/tokens"),
+      ngx_http_hrx_api_tokens_create, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY, 0,
+      ngx_http_hrx_token_create_schema },
+
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/tokens/{id}"),
+      ngx_http_hrx_api_tokens_delete, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    { 0, ngx_null_string, NULL, 0, 0, NULL }
+};
+
+
+static ngx_str_t  ngx_http_hrx_method_names[] = {
+    ngx_string("GET"), ngx_string("POST"), ngx_string("PUT"),
+    ngx_string("PATCH"), ngx_string("DELETE")
+};
+
+static ngx_uint_t  ngx_http_hrx_methods[] = {
+    NGX_HTTP_GET, NGX_HTTP_POST, NGX_HTTP_PUT, NGX_HTTP_PATCH,
+    NGX_HTTP_DELETE
+};
+
+
+ngx_int_t
+ngx_http_hrx_handler(ngx_http_request_t *r)
+{
+    u_char                *p, *last;
+    int64_t                id;
+    ngx_uint_t             i, allowed;
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_hrx_ctx_t    *ctx;
+    ngx_http_hrx_route_t  *route, *rt;
+
+    route = NULL;
+    allowed = 0;
+    id = 0;
+
+    for (rt = ngx_http_hrx_routes; rt->handler; rt++) {
+
+        if (ngx_http_hrx_match(&rt->path, &r->uri, &id) != NGX_OK) {
+            continue;
+        }
+
+        if (rt->method == r->method) {
+            route = rt;
+            break;
+        }
+
+        allowed |= rt->method;
+    }
+
+    if (route == NULL) {
+
+        if (allowed == 0) {
+            return ngx_http_hrx_send_error(r, NGX_HTTP_NOT_FOUND,
+                                           "not_found", NULL,
+                                           "no such resource: %V", &r->uri);
+        }
+
+        p = ngx_pnalloc(r->pool, sizeof("GET, POST, PUT, PATCH, DELETE"));
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        last = p;
+
+        for (i = 0; i < sizeof(ngx_http_hrx_methods)
+                        / sizeof(ngx_http_hrx_methods[0]); i++)
+        {
+            if (!(allowed & ngx_http_hrx_methods[i])) {
+                continue;
+            }
+
+            if (last != p) {
+                last = ngx_cpymem(last, ", ", 2);
+            }
+
+            last = ngx_cpymem(last, ngx_http_hrx_method_names[i].data,
+                              ngx_http_hrx_method_names[i].len);
+        }
+
+        if (ngx_http_hrx_add_header(r, "Allow", p, last - p) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_hrx_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                       "method_not_allowed", NULL,
+                                       "%V is not allowed on %V",
+                                       &r->method_name, &r->uri);
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_hrx_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ctx->route = route;
+    ctx->id = id;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_hrx_ctx_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_hrx_module);
+
+    return ngx_http_hrx_body_read(r, ngx_http_hrx_body_ready);
+}
+
+
+/* the post handler of the body: the request is ours until finalized */
+static void
+ngx_http_hrx_body_ready(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_http_hrx_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_hrx_module);
+
+    rc = ngx_http_hrx_run(r, ctx);
+
+    if (rc == NGX_DONE) {
+        /* parked, or a thread task runs: finalized when it is done */
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_hrx_run(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
+{
+    ngx_int_t                    rc;
+    ngx_http_hrx_err_t           err;
+    const ngx_http_hrx_route_t  *route;
+
+    route = ctx->route;
+
+    if (route->flags & NGX_HTTP_HRX_AUTH) {
+
+        rc = ngx_http_hrx_authenticate(r, &ctx->auth, &err);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_hrx_send_err(r, &err);
+        }
+
+        if ((route->flags & NGX_HTTP_HRX_PLATFORM)
+            && !ctx->auth.platform_admin)
+        {
+            return ngx_http_hrx_send_error(r, NGX_HTTP_FORBIDDEN,
+                                           "forbidden", NULL,
+                                           "only a platform admin may do "
+                                           "this");
+        }
+
+        if (route->perm
+            && ngx_http_hrx_require(&ctx->auth, route->perm, &err) != NGX_OK)
+        {
+            return ngx_http_hrx_send_err(r, &err);
+        }
+    }
+
+    if (route->flags & (NGX_HTTP_HRX_BODY|NGX_HTTP_HRX_NO_INPUT)) {
+
+        rc = ngx_http_hrx_body_parse(r, ctx,
+                                     route->flags & NGX_HTTP_HRX_NO_INPUT,
+                                     &err);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_hrx_send_err(r, &err);
+        }
+
+        if (ctx->body && route->schema) {
+            rc = ngx_http_hrx_validate(r->pool, ctx->body, route->schema,
+                                       NULL, &err);
+
+            if (rc == NGX_ERROR) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (rc == NGX_DECLINED) {
+                return ngx_http_hrx_send_err(r, &err);
+            }
+        }
+    }
+
+    return route->handler(r, ctx);
+}
+
+
+void
+ngx_http_hrx_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * pattern "/api/v1/users/{id}": {id} matches one path segment holding a
+ * positive integer that fits int64; anything else does not match (404).
+ */
+static ngx_int_t
+ngx_http_hrx_match(ngx_str_t *pattern, ngx_str_t *uri, int64_t *id)
+{
+    u_char   *p, *pe, *u, *ue, *s;
+    int64_t   v;
+
+    p = pattern->data;
+    pe = p + pattern->len;
+    u = uri->data;
+    ue = u + uri->len;
+
+    while (p < pe) {
+
+        if (pe - p >= 4 && ngx_strncmp(p, "{id}", 4) == 0) {
+            s = u;
+            v = 0;
+
+            while (u < ue && *u != '/') {
+                if (*u < '0' || *u > '9') {
+                    return NGX_DECLINED;
+                }
+
+                if (v > (INT64_MAX - (*u - '0')) / 10) {
+                    return NGX_DECLINED;
+                }
+
+                v = v * 10 + (*u - '0');
+                u++;
+            }
+
+            if (u == s || v <= 0) {
+                return NGX_DECLINED;
+            }
+
+            *id = v;
+            p += 4;
+            continue;
+        }
+
+        if (u == ue || *p != *u) {
+            return NGX_DECLINED;
+        }
+
+        p++;
+        u++;
+    }
+
+    return u == ue ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* the request's pool is going away: JSON held by the context */
+static void
+ngx_http_hrx_ctx_cleanup(void *data)
+{
+    ngx_http_hrx_ctx_t  *ctx = data;
+
+    if (ctx->body) {
+        json_decref(ctx->body);
+        ctx->body = NULL;
+    }
+
+    if (ctx->args) {
+        json_decref(ctx->args);
+        ctx->args = NULL;
+    }
+
+    if (ctx->password.data) {
+        ngx_explicit_memzero(ctx->password.data, ctx->password.len);
+    }
+
+    ngx_explicit_memzero(ctx->pw_hash, sizeof(ctx->pw_hash));
+}
