@@ -6,7 +6,8 @@ SHELL    := /bin/bash
 #   make unit      cmocka unit tests, built with ASan/UBSan
 #   make valgrind  the single-process unit tests under valgrind
 #   make integration  pytest against real nginx + scheduler
-#   make test      deps, build, unit, valgrind, integration
+#   make integration-san  the same with both processes under ASan/UBSan
+#   make test      deps, build, unit, valgrind, integration, integration-san
 #   make run       start nginx + scheduler on 127.0.0.1:8080 (data in var/)
 #   make bench     wrk benchmarks, ratios against nginx `return 200`
 #   make info      what was found
@@ -36,7 +37,8 @@ SCHEDULER   := $(BUILD)/hrx-scheduler
 MODULE      := $(BUILD)/ngx_http_hrx_module.so
 NGX_BUILD   := $(BUILD)/nginx
 
-.PHONY: all deps deps-run build unit valgrind integration test run bench \
+.PHONY: all deps deps-run build unit valgrind integration integration-san \
+        test run bench \
         info clean
 
 all: build
@@ -94,11 +96,36 @@ valgrind: $(VG_BINS)
 integration: build
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
+# The same integration tests with both processes under ASan/UBSan: the
+# scheduler built with the sanitizers, the module built with them and
+# libasan preloaded into the stock nginx.  Reports go to files under each
+# data dir's logs/ and fail the test that produced them.
+SAN_BUILD := $(BUILD)/san
+$(SAN_BUILD)/hrx-scheduler: $(SCHED_SRCS) $(SCHED_HDRS) $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
+	@mkdir -p $(SAN_BUILD)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Ischeduler -o $@ $(SCHED_SRCS) $(SHM_SRCS) $(LIBS)
+
+$(SAN_BUILD)/nginx/objs/Makefile: $(BUILD)/module-sources config
+	rm -rf $(SAN_BUILD)/nginx && mkdir -p $(SAN_BUILD)/nginx
+	cp -r $(NGX_SRC)/. $(SAN_BUILD)/nginx/
+	cd $(SAN_BUILD)/nginx && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt="$(WARN) -O1 -g -D_GNU_SOURCE $(SAN)" --with-ld-opt="$(SAN)" \
+	    --add-dynamic-module=$(CURDIR) > ../configure.log 2>&1 \
+	    || { tail -30 ../configure.log; exit 1; }
+
+$(SAN_BUILD)/ngx_http_hrx_module.so: $(SAN_BUILD)/nginx/objs/Makefile $(MOD_SRCS) $(MOD_HDRS) $(SHM_SRCS) $(SHM_HDRS)
+	$(MAKE) -s -C $(SAN_BUILD)/nginx -f objs/Makefile modules
+	cp $(SAN_BUILD)/nginx/objs/ngx_http_hrx_module.so $@
+
+integration-san: $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so
+	HRX_BUILD=$(SAN_BUILD) HRX_SANITIZE=1 $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
 test: deps
 	$(MAKE) build
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) integration
+	$(MAKE) integration-san
 
 run: deps-run
 	$(MAKE) build

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 
+import requests
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from hrx import Hrx  # noqa: E402
 
@@ -55,6 +57,12 @@ def wrk(url, duration, conns, script=None):
             "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
+def metrics(h):
+    text = requests.get(h.url("/api/v1/metrics")).text
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^(hrx_\w+) (\d+)$", text, re.M)}
+
+
 def row(name, r, base):
     print("%-34s %10.0f %9.2f %9.2f %8.3f %8d" % (
         name, r["rps"], r["p50"], r["p99"], r["rps"] / base["rps"], r["errors"]))
@@ -83,12 +91,14 @@ def main():
             row("nginx return 200 (baseline)", base, base)
             row("GET /api/v1/health", wrk(h.url("/api/v1/health"),
                                           a.duration, a.connections), base)
+            before = metrics(h)
             cmd = wrk(h.url("/api/v1/tokens"), a.duration, a.connections, lua)
             row("POST /api/v1/tokens (durable)", cmd, base)
-            with h.db() as con:
-                n = con.execute("SELECT COUNT(*) FROM api_tokens WHERE name LIKE 'bench-%'").fetchone()[0]
-                batches = con.execute("SELECT COUNT(DISTINCT ring_pos) FROM audit_log").fetchone()[0]
-            print("durable commands committed: %d (audit rows %d)" % (n, batches))
+            after = metrics(h)
+            applied = after["hrx_commands_applied_total"] - before["hrx_commands_applied_total"]
+            batches = after["hrx_batches_committed_total"] - before["hrx_batches_committed_total"]
+            print("durable commands: %d in %d SQLite commits (%.1f per fsync)"
+                  % (applied, batches, applied / max(batches, 1)))
         finally:
             h.stop()
 

@@ -17,6 +17,8 @@ def _finish(h):
     h.stop()
     problems = h.log_problems()
     assert not problems, "nginx error log:\n" + "\n".join(problems)
+    reports = h.sanitizer_reports()
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def make_hrx(tmp_path_factory):
         return h
     yield make
     for h in made:
-        h.stop()
+        _finish(h)
 
 
 @pytest.fixture
