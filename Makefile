@@ -20,7 +20,7 @@ CC       ?= cc
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Ishm
-LIBS     := -lsqlite3 -ljansson -lmsgpackc -lcrypto -lcurl -lpthread
+LIBS     := -lsqlite3 -ljansson -lmsgpackc -lpcre2-8 -lcrypto -lcurl -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
 

@@ -174,72 +174,12 @@ static const char *const store_sql[STMT_MAX] = {
     [STMT_REPLY_DELETE_BEFORE] = "DELETE FROM command_replies WHERE at < ?1",
 };
 
-/*
- * Migrations, in order; migration N (1-based) brings user_version from
- * N-1 to N.  Never edit one that has shipped: add the next.
- */
-static const char *const store_migrations[] = {
 
-    /*
-     * 1: docs/commands.md, "Schema (migration 1)".  Objects that audit rows
-     * point at use AUTOINCREMENT: an id, once used, never names another row.
-     */
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "CREATE TABLE tenants ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
-    "  time_zone TEXT NOT NULL DEFAULT 'Asia/Tokyo',"
-    "  created_at INTEGER NOT NULL, created_by INTEGER,"
-    "  updated_at INTEGER NOT NULL, updated_by INTEGER);"
-    "CREATE TABLE roles ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
-    "  name TEXT NOT NULL, permissions TEXT NOT NULL DEFAULT '[]',"
-    "  builtin INTEGER NOT NULL DEFAULT 0,"
-    "  created_at INTEGER NOT NULL, created_by INTEGER,"
-    "  updated_at INTEGER NOT NULL, updated_by INTEGER,"
-    "  UNIQUE (tenant_id, name));"
-    "CREATE TABLE users ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
-    "  email TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL,"
-    "  password_hash TEXT, role_id INTEGER NOT NULL REFERENCES roles(id),"
-    "  platform_admin INTEGER NOT NULL DEFAULT 0,"
-    "  status TEXT NOT NULL DEFAULT 'active'"
-    "    CHECK (status IN ('active','disabled')),"
-    "  created_at INTEGER NOT NULL, created_by INTEGER,"
-    "  updated_at INTEGER NOT NULL, updated_by INTEGER,"
-    "  UNIQUE (tenant_id, email));"
-    "CREATE INDEX users_email ON users(email);"
-    "CREATE TABLE sessions ("
-    "  id INTEGER PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,"
-    "  user_id INTEGER NOT NULL REFERENCES users(id),"
-    "  tenant_id INTEGER NOT NULL,"
-    "  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
-    "  user_agent TEXT, ip TEXT);"
-    "CREATE TABLE api_tokens ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  tenant_id INTEGER NOT NULL,"
-    "  user_id INTEGER NOT NULL REFERENCES users(id),"
-    "  name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,"
-    "  prefix TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL, expires_at INTEGER);"
-    "CREATE TABLE audit_log ("
-    "  id INTEGER PRIMARY KEY, ring_pos INTEGER, tenant_id INTEGER,"
-    "  actor_id INTEGER,"
-    "  op TEXT NOT NULL, object_type TEXT, object_id INTEGER,"
-    "  outcome TEXT NOT NULL,"
-    "  at INTEGER NOT NULL);"
-    "CREATE INDEX audit_log_object"
-    "  ON audit_log(tenant_id, object_type, object_id);"
-    "CREATE TABLE command_replies ("
-    "  ring_pos INTEGER PRIMARY KEY,"
-    "  slot INTEGER NOT NULL, gen INTEGER NOT NULL,"
-    "  status INTEGER NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL);",
-};
 
-#define STORE_SCHEMA_VERSION                                                  \
-    ((int) (sizeof(store_migrations) / sizeof(store_migrations[0])))
+/* the migrations, in order: scheduler/schema.c */
+extern const char *const store_migrations[];
+extern const int store_migration_count;
+#define STORE_SCHEMA_VERSION  store_migration_count
 
 struct store_s {
     sqlite3       *db;
