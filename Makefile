@@ -70,7 +70,7 @@ $(NGX_BUILD)/objs/Makefile: $(BUILD)/module-sources config
 
 $(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(MOD_HDRS) $(SHM_SRCS) $(SHM_HDRS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_hrx_module.so $@
+	cp $(NGX_BUILD)/objs/ngx_http_hrx_module.so $@.new && mv -f $@.new $@
 
 $(BUILD)/.dir:
 	mkdir -p $(BUILD)/unit && touch $@
@@ -115,7 +115,7 @@ $(SAN_BUILD)/nginx/objs/Makefile: $(BUILD)/module-sources config
 
 $(SAN_BUILD)/ngx_http_hrx_module.so: $(SAN_BUILD)/nginx/objs/Makefile $(MOD_SRCS) $(MOD_HDRS) $(SHM_SRCS) $(SHM_HDRS)
 	$(MAKE) -s -C $(SAN_BUILD)/nginx -f objs/Makefile modules
-	cp $(SAN_BUILD)/nginx/objs/ngx_http_hrx_module.so $@
+	cp $(SAN_BUILD)/nginx/objs/ngx_http_hrx_module.so $@.new && mv -f $@.new $@
 
 integration-san: $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so
 	HRX_BUILD=$(SAN_BUILD) HRX_SANITIZE=1 $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)

@@ -31,6 +31,8 @@ const ngx_http_hrx_field_t  ngx_http_hrx_user_create_schema[] = {
     { "name", NGX_HTTP_HRX_STRING, 1, 1, 200, NULL, NULL },
     { "password", NGX_HTTP_HRX_STRING, 0, 10, 256, NULL, NULL },
     { "role_id", NGX_HTTP_HRX_INT, 0, 0, 0, ngx_http_hrx_check_id, NULL },
+    { "master_group_ids", NGX_HTTP_HRX_ARRAY, 0, 0, 0,
+      ngx_http_hrx_check_ids, NULL },
     { NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -40,6 +42,8 @@ const ngx_http_hrx_field_t  ngx_http_hrx_user_update_schema[] = {
       NULL },
     { "role_id", NGX_HTTP_HRX_INT, 0, 0, 0, ngx_http_hrx_check_id, NULL },
     { "password", NGX_HTTP_HRX_STRING, 0, 10, 256, NULL, NULL },
+    { "master_group_ids", NGX_HTTP_HRX_ARRAY, 0, 0, 0,
+      ngx_http_hrx_check_ids, NULL },
     { NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -116,7 +120,9 @@ ngx_http_hrx_api_users_update(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
         }
 
         field = json_object_get(ctx->body, "status") ? "status"
-                : json_object_get(ctx->body, "role_id") ? "role_id" : NULL;
+                : json_object_get(ctx->body, "role_id") ? "role_id"
+                : json_object_get(ctx->body, "master_group_ids")
+                  ? "master_group_ids" : NULL;
 
         if (field) {
             return ngx_http_hrx_send_error(r, NGX_HTTP_FORBIDDEN,

@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "hrx_codec.h"
+#include "hrx_resource.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_auth.h"
@@ -51,7 +52,9 @@ enum {
     "SELECT u.id, u.tenant_id, u.email, u.name, u.status, u.role_id,"         \
     " r.name, r.permissions, u.platform_admin,"                               \
     " u.password_hash IS NOT NULL,"                                           \
-    " u.created_at, u.created_by, u.updated_at, u.updated_by"                 \
+    " u.created_at, u.created_by, u.updated_at, u.updated_by,"                \
+    " (SELECT json_group_array(x) FROM (SELECT master_group_id AS x"          \
+    "  FROM user_master_groups WHERE user_id = u.id ORDER BY 1))"             \
     " FROM users u JOIN roles r ON r.id = u.role_id"
 
 #define NGX_HTTP_HRX_TENANT_COLUMNS                                           \
@@ -116,11 +119,13 @@ typedef json_t *(*ngx_http_hrx_render_pt)(sqlite3_stmt *st);
 static sqlite3       *ngx_http_hrx_db;
 static sqlite3_stmt  *ngx_http_hrx_stmts[NGX_HTTP_HRX_SQL_MAX];
 
+/* made from the resource descriptors: reads only (get, list, reach) */
+static sqlite3_stmt  *ngx_http_hrx_res_stmts[HRX_RES_MAX]
+                                           [HRX_SQL_REACH + 1];
+
 
 static ngx_int_t ngx_http_hrx_db_stmt(ngx_http_request_t *r, ngx_uint_t i,
     sqlite3_stmt **st);
-static ngx_int_t ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st,
-    int rc);
 static ngx_int_t ngx_http_hrx_db_holder(ngx_http_request_t *r, ngx_uint_t i,
     const char *hash, int64_t now, ngx_http_hrx_auth_t *auth);
 static ngx_int_t ngx_http_hrx_db_one(ngx_http_request_t *r, sqlite3_stmt *st,
@@ -191,12 +196,21 @@ ngx_http_hrx_db_open(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
 void
 ngx_http_hrx_db_close(void)
 {
-    ngx_uint_t  i;
+    ngx_uint_t  i, k;
 
     for (i = 0; i < NGX_HTTP_HRX_SQL_MAX; i++) {
         if (ngx_http_hrx_stmts[i]) {
             sqlite3_finalize(ngx_http_hrx_stmts[i]);
             ngx_http_hrx_stmts[i] = NULL;
+        }
+    }
+
+    for (i = 0; i < HRX_RES_MAX; i++) {
+        for (k = 0; k <= HRX_SQL_REACH; k++) {
+            if (ngx_http_hrx_res_stmts[i][k]) {
+                sqlite3_finalize(ngx_http_hrx_res_stmts[i][k]);
+                ngx_http_hrx_res_stmts[i][k] = NULL;
+            }
         }
     }
 
@@ -242,7 +256,66 @@ ngx_http_hrx_db_stmt(ngx_http_request_t *r, ngx_uint_t i, sqlite3_stmt **st)
 }
 
 
-static ngx_int_t
+/*
+ * A statement made by hrx_res_sql() (a read: HRX_SQL_GET, _LIST or
+ * _REACH), prepared on first use and kept like the ones above.
+ */
+ngx_int_t
+ngx_http_hrx_db_res_stmt(ngx_http_request_t *r, const hrx_res_t *res,
+    ngx_uint_t kind, sqlite3_stmt **st)
+{
+    int                        rc;
+    char                      *sql;
+    ngx_int_t                  orc;
+    sqlite3_stmt             **slot;
+    ngx_http_hrx_main_conf_t  *hmcf;
+
+    hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
+
+    orc = ngx_http_hrx_db_open(r->connection->log, hmcf);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    if (kind > HRX_SQL_REACH) {
+        return NGX_ERROR;
+    }
+
+    slot = &ngx_http_hrx_res_stmts[res->id][kind];
+
+    if (*slot == NULL) {
+        sql = ngx_alloc(HRX_SQL_SIZE, r->connection->log);
+        if (sql == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (hrx_res_sql(res, kind, 0, sql, HRX_SQL_SIZE) != 0) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "hrx: no statement %ui for %s", kind, res->name);
+            ngx_free(sql);
+            return NGX_ERROR;
+        }
+
+        rc = sqlite3_prepare_v3(ngx_http_hrx_db, sql, -1,
+                                SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        ngx_free(sql);
+
+        if (rc != SQLITE_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "hrx: cannot prepare a statement for %s: %s",
+                          res->name, sqlite3_errmsg(ngx_http_hrx_db));
+            *slot = NULL;
+            return NGX_ERROR;
+        }
+    }
+
+    *st = *slot;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st, int rc)
 {
     ngx_log_error(NGX_LOG_ERR, log, 0, "hrx: sqlite: %s (%d)",
@@ -260,7 +333,7 @@ ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st, int rc)
 }
 
 
-static void
+void
 ngx_http_hrx_db_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
@@ -641,7 +714,7 @@ static json_t *
 ngx_http_hrx_render_user(sqlite3_stmt *st)
 {
     return json_pack("{s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:b, s:b,"
-                     " s:o, s:o, s:o, s:o}",
+                     " s:o, s:o, s:o, s:o, s:o}",
                      "id", (json_int_t) sqlite3_column_int64(st, 0),
                      "tenant_id", (json_int_t) sqlite3_column_int64(st, 1),
                      "email", ngx_http_hrx_col_str(st, 2),
@@ -655,7 +728,9 @@ ngx_http_hrx_render_user(sqlite3_stmt *st)
                      "created_at", ngx_http_hrx_col_time(st, 10),
                      "created_by", ngx_http_hrx_col_id(st, 11),
                      "updated_at", ngx_http_hrx_col_time(st, 12),
-                     "updated_by", ngx_http_hrx_col_id(st, 13));
+                     "updated_by", ngx_http_hrx_col_id(st, 13),
+                     "master_group_ids",
+                     ngx_http_hrx_col_permissions(st, 14));
 }
 
 

@@ -15,7 +15,9 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
+#include "hrx_resource.h"
 #include "ngx_http_hrx_module.h"
 
 
@@ -59,6 +61,18 @@ ngx_int_t ngx_http_hrx_db_tokens(ngx_http_request_t *r, int64_t tenant_id,
     int64_t user_id, int64_t after, ngx_uint_t limit, json_t **out);
 ngx_int_t ngx_http_hrx_db_tenants(ngx_http_request_t *r, int64_t after,
     ngx_uint_t limit, json_t **out);
+
+/*
+ * For reads made from the resource descriptors (ngx_http_hrx_reach.c,
+ * ngx_http_hrx_api_resource.c): the cached statement of kind
+ * (HRX_SQL_GET, _LIST, _REACH) for res (NGX_OK, NGX_BUSY, NGX_ERROR);
+ * after stepping, ngx_http_hrx_db_done() (reset, unbind) or, when a step
+ * failed, ngx_http_hrx_db_failed() (logs; returns NGX_ERROR).
+ */
+ngx_int_t ngx_http_hrx_db_res_stmt(ngx_http_request_t *r,
+    const hrx_res_t *res, ngx_uint_t kind, sqlite3_stmt **st);
+void ngx_http_hrx_db_done(sqlite3_stmt *st);
+ngx_int_t ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st, int rc);
 
 
 #endif /* NGX_HTTP_HRX_DB_H */

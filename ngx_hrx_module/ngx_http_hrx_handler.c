@@ -35,6 +35,7 @@
 #include "ngx_http_hrx_api_tenants.h"
 #include "ngx_http_hrx_api_users.h"
 #include "ngx_http_hrx_api_tokens.h"
+#include "ngx_http_hrx_api_resource.h"
 
 
 static void ngx_http_hrx_body_ready(ngx_http_request_t *r);
@@ -100,6 +101,134 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
 
     { NGX_HTTP_DELETE, ngx_string("/api/v1/tokens/{id}"),
       ngx_http_hrx_api_tokens_delete, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    /*
+     * Recruiting data (docs/data-model.md): the generic handlers of
+     * ngx_http_hrx_api_resource.c, driven by shm/hrx_resource.c.
+     */
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/roles"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/roles"), NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/roles/{id}"), NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/roles/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/roles/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/master-groups"),
+      NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/master-groups"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/master-groups/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/master-groups/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/master-groups/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/candidate-groups"),
+      NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/candidate-groups"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/candidate-groups/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/candidate-groups/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/candidate-groups/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/labels"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/labels"), NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/labels/{id}"), NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/labels/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/labels/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/agents"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/agents"), NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/agents/{id}"), NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/agents/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/agents/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/job-openings"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/job-openings"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/job-openings/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/job-openings/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/job-openings/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/interviews"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/interviews"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/interviews/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/interviews/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/interviews/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/search-groups"),
+      NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/search-groups"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/search-groups/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/search-groups/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/search-groups/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/saved-searches"),
+      NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/saved-searches"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/saved-searches/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/saved-searches/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/saved-searches/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/event-groups"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/event-groups"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/event-groups/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/event-groups/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/event-groups/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/events"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/events"), NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/events/{id}"), NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/events/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/events/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/forms"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/forms"), NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/forms/{id}"), NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/forms/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/forms/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+
+    { NGX_HTTP_GET, ngx_string("/api/v1/templates"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/templates"), NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/templates/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/templates/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/templates/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
 
     { 0, ngx_null_string, NULL, 0, 0, NULL }
 };

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "hrx_shm.h"
+#include "hrx_resource.h"
 #include "ngx_http_hrx_validate.h"
 
 
@@ -109,6 +110,10 @@ ngx_http_hrx_validate(ngx_pool_t *pool, json_t *obj,
             rc = json_is_boolean(value);
             break;
 
+        case NGX_HTTP_HRX_ARRAY:
+            rc = json_is_array(value);
+            break;
+
         default: /* NGX_HTTP_HRX_OBJECT */
             rc = json_is_object(value);
         }
@@ -180,6 +185,8 @@ ngx_http_hrx_type_name(ngx_uint_t type)
         return "an integer";
     case NGX_HTTP_HRX_BOOL:
         return "true or false";
+    case NGX_HTTP_HRX_ARRAY:
+        return "an array";
     default:
         return "an object";
     }
@@ -381,6 +388,20 @@ ngx_http_hrx_check_future(json_t *value, const char **why)
     }
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_hrx_check_ids(json_t *value, const char **why)
+{
+    hrx_res_err_t  err;
+
+    if (hrx_check_ids(value, "", 100, &err) == 0) {
+        return NGX_OK;
+    }
+
+    *why = "must hold at most 100 different positive ids";
+    return NGX_DECLINED;
 }
 
 

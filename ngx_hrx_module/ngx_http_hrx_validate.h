@@ -21,6 +21,7 @@
 #define NGX_HTTP_HRX_INT      2
 #define NGX_HTTP_HRX_BOOL     3
 #define NGX_HTTP_HRX_OBJECT   4
+#define NGX_HTTP_HRX_ARRAY    5    /* shape left to check */
 
 /* NGX_OK, or NGX_DECLINED with *why saying what is wrong */
 typedef ngx_int_t (*ngx_http_hrx_check_pt)(json_t *value, const char **why);
@@ -50,6 +51,8 @@ ngx_int_t ngx_http_hrx_check_time_zone(json_t *value, const char **why);
 ngx_int_t ngx_http_hrx_check_status(json_t *value, const char **why);
 ngx_int_t ngx_http_hrx_check_id(json_t *value, const char **why);
 ngx_int_t ngx_http_hrx_check_future(json_t *value, const char **why);
+/* an array of at most 100 unique ids > 0 (master_group_ids) */
+ngx_int_t ngx_http_hrx_check_ids(json_t *value, const char **why);
 
 /* RFC 3339 date-time -> unix ms; NGX_OK or NGX_ERROR */
 ngx_int_t ngx_http_hrx_parse_time(const char *s, int64_t *ms);

@@ -44,6 +44,7 @@
 #include "hrx_crypto.h"
 #include "hrx_shm.h"
 #include "apply.h"
+#include "apply_resource.h"
 #include "log.h"
 
 typedef struct {
@@ -64,6 +65,12 @@ static const apply_op_t apply_ops[] = {
 };
 
 #define APPLY_NOPS  (sizeof(apply_ops) / sizeof(apply_ops[0]))
+
+/* <resource>.create/.update/.delete of shm/hrx_resource.h: one handler,
+ * the object_type is the resource's name (apply_resource.c) */
+static const apply_op_t apply_resource_op = {
+    NULL, NULL, 1, apply_resource
+};
 
 /* the built-in admin role holds every permission (SPEC §0) */
 const char *const apply_all_permissions_json =
@@ -517,7 +524,7 @@ apply_dispatch(apply_ctx_t *ac, const apply_op_t *op)
     if (op->tenant_scoped) {
         if (ac->cmd->tenant_id <= 0) {
             return apply_reject(ac, 400, "invalid_args", NULL,
-                                "%s needs a tenant", op->op);
+                                "%s needs a tenant", ac->cmd->op);
         }
         rc = store_tenant_get(ac->st, ac->cmd->tenant_id, &tenant);
         if (rc == STORE_ERROR) {
@@ -575,6 +582,9 @@ apply_command(store_t *st, const hrx_command_t *cmd, uint64_t pos,
 
     op = apply_find(cmd->op);
     reply->object_type = op ? op->object_type : NULL;
+    if (op == NULL && (reply->object_type = apply_resource_type(cmd->op))) {
+        op = &apply_resource_op;
+    }
 
     /* outside any command: a failure here concerns the whole batch */
     if (store_savepoint(st) != STORE_OK) {

@@ -113,6 +113,10 @@ int apply_perms_have(const char *stored, const char *perm);
 #define PERM_USERS_ADMIN   "users.admin"
 extern const char *const apply_all_permissions_json;
 
+/* the user object as the API returns it, with its master_group_ids:
+ * 0, or -1 with the reply set */
+int apply_user_object(apply_ctx_t *ac, const store_user_t *u, json_t **out);
+
 /* handlers, one file per concern */
 apply_rc_e apply_tenant_create(apply_ctx_t *ac);
 apply_rc_e apply_user_create(apply_ctx_t *ac);

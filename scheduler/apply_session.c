@@ -62,7 +62,10 @@ apply_session_create(apply_ctx_t *ac)
     }
     ac->reply->object_id = id;
 
-    obj = json_pack("{s:o, s:o}", "user", render_user(&user),
+    if (apply_user_object(ac, &user, &obj) != 0) {
+        return ac->rc;
+    }
+    obj = json_pack("{s:o, s:o}", "user", obj,
                     "expires_at", hrx_json_time(expires_at));
     return apply_reply_object(ac, 201, obj);
 }

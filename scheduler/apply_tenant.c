@@ -67,7 +67,7 @@ apply_tenant_create(apply_ctx_t *ac)
     store_user_t     actor, user;
     store_tenant_t   tenant;
     int64_t          tenant_id, role_id, user_id, by;
-    json_t          *obj;
+    json_t          *obj, *user_obj;
     int              rc;
 
     rc = apply_actor(ac, &actor);
@@ -144,8 +144,13 @@ apply_tenant_create(apply_ctx_t *ac)
         return apply_store_unexpected(ac, rc);
     }
 
+    if (apply_user_object(ac, &user, &user_obj) != 0) {
+        return ac->rc;
+    }
     obj = render_tenant(&tenant);
-    if (obj != NULL && json_object_set_new(obj, "admin", render_user(&user))) {
+    if (obj == NULL) {
+        json_decref(user_obj);
+    } else if (json_object_set_new(obj, "admin", user_obj)) {
         json_decref(obj);
         obj = NULL;
     }

@@ -19,11 +19,89 @@
  *
  * Who may do it is re-checked against the current state: users.admin for
  * everything, or the user itself for its own name and password.
+ *
+ * master_group_ids (docs/data-model.md) replaces the user's master groups;
+ * each must exist in the tenant.  The user object carries them, read
+ * again after the change (apply_user_object).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apply.h"
+#include "apply_reach.h"
+#include "apply_resource.h"
 #include "render.h"
+
+int
+apply_user_object(apply_ctx_t *ac, const store_user_t *u, json_t **out)
+{
+    const hrx_res_t  *res = hrx_res(HRX_RES_USER);
+    char             *ids;
+    json_t           *obj;
+    int               rc;
+
+    rc = store_res_links_get(ac->st, res,
+                             hrx_res_field(res, "master_group_ids"), u->id,
+                             &ids);
+    if (rc != STORE_OK) {
+        apply_store_error(ac);
+        return -1;
+    }
+
+    obj = render_user(u);
+    if (obj != NULL
+        && json_object_set_new(obj, "master_group_ids",
+                               json_loads(ids, 0, NULL)) != 0)
+    {
+        json_decref(obj);
+        obj = NULL;
+    }
+    free(ids);
+
+    if (obj == NULL) {
+        apply_reject(ac, 500, "internal", NULL, "out of memory");
+        return -1;
+    }
+    *out = obj;
+    return 0;
+}
+
+/* master_group_ids of the args: 1 (*ids set), 0 (absent), -1 (reply set) */
+static int
+user_group_ids(apply_ctx_t *ac, const json_t *args, const json_t **ids)
+{
+    hrx_res_err_t  err;
+
+    *ids = json_object_get(args, "master_group_ids");
+    if (*ids == NULL) {
+        return 0;
+    }
+    if (!json_is_null(*ids)
+        && hrx_check_ids(*ids, "master_group_ids", APPLY_USER_GROUPS_MAX,
+                         &err) != 0)
+    {
+        apply_reject(ac, err.status, err.code, err.field, "%s",
+                     err.message);
+        return -1;
+    }
+    return 1;
+}
+
+/* replace the user's master groups (each reached by the actor) */
+static int
+user_set_groups(apply_ctx_t *ac, int64_t user_id, const json_t *ids)
+{
+    const hrx_res_t  *res = hrx_res(HRX_RES_USER);
+    store_reach_t     who;
+    unsigned          perms;
+
+    if (apply_reach_load(ac, &who, &perms) != 0) {
+        return -1;
+    }
+    return apply_res_links(ac, &who, res,
+                           hrx_res_field(res, "master_group_ids"), user_id,
+                           json_is_null(ids) ? NULL : ids);
+}
 
 /* the role a new user gets: the one named, or the tenant's admin role */
 static int
@@ -55,19 +133,24 @@ static apply_rc_e
 user_reply(apply_ctx_t *ac, int status, int64_t id)
 {
     store_user_t  user;
+    json_t       *obj;
     int           rc;
 
     rc = store_user_get(ac->st, ac->cmd->tenant_id, id, &user);
     if (rc != STORE_OK) {
         return apply_store_unexpected(ac, rc);
     }
-    return apply_reply_object(ac, status, render_user(&user));
+    if (apply_user_object(ac, &user, &obj) != 0) {
+        return ac->rc;
+    }
+    return apply_reply_object(ac, status, obj);
 }
 
 apply_rc_e
 apply_user_create(apply_ctx_t *ac)
 {
     const json_t  *args = ac->cmd->args;
+    const json_t  *groups;
     const char    *email, *name, *pw;
     store_role_t   role;
     int64_t        role_id, id;
@@ -80,7 +163,8 @@ apply_user_create(apply_ctx_t *ac)
     if (apply_arg_email(ac, args, NULL, "email", &email) < 0
         || apply_arg_string(ac, args, NULL, "name", 1, 1, 200, &name) < 0
         || apply_arg_password_hash(ac, args, NULL, &pw) < 0
-        || apply_arg_id(ac, args, "role_id", 0, &role_id) < 0)
+        || apply_arg_id(ac, args, "role_id", 0, &role_id) < 0
+        || user_group_ids(ac, args, &groups) < 0)
     {
         return ac->rc;
     }
@@ -109,6 +193,10 @@ apply_user_create(apply_ctx_t *ac)
     }
 
     ac->reply->object_id = id;
+
+    if (groups != NULL && user_set_groups(ac, id, groups) != 0) {
+        return ac->rc;
+    }
     return user_reply(ac, 201, id);
 }
 
@@ -116,7 +204,8 @@ apply_rc_e
 apply_user_update(apply_ctx_t *ac)
 {
     const json_t  *args = ac->cmd->args;
-    const char    *name, *status, *pw;
+    const json_t  *groups;
+    const char    *name, *status, *pw, *field;
     store_user_t   actor, user;
     store_role_t   role;
     int64_t        id, role_id, others;
@@ -138,7 +227,8 @@ apply_user_update(apply_ctx_t *ac)
     if (apply_arg_string(ac, args, NULL, "name", 0, 1, 200, &name) < 0
         || apply_arg_string(ac, args, NULL, "status", 0, 1, 16, &status) < 0
         || apply_arg_id(ac, args, "role_id", 0, &role_id) < 0
-        || apply_arg_password_hash(ac, args, NULL, &pw) < 0)
+        || apply_arg_password_hash(ac, args, NULL, &pw) < 0
+        || user_group_ids(ac, args, &groups) < 0)
     {
         return ac->rc;
     }
@@ -161,12 +251,12 @@ apply_user_update(apply_ctx_t *ac)
                                 "this needs the %s permission",
                                 PERM_USERS_ADMIN);
         }
-        if (status != NULL || role_id != 0) {
-            return apply_reject(ac, 403, "forbidden",
-                                status != NULL ? "status" : "role_id",
+        if (status != NULL || role_id != 0 || groups != NULL) {
+            field = status != NULL ? "status"
+                    : role_id != 0 ? "role_id" : "master_group_ids";
+            return apply_reject(ac, 403, "forbidden", field,
                                 "changing %s needs the %s permission",
-                                status != NULL ? "status" : "role_id",
-                                PERM_USERS_ADMIN);
+                                field, PERM_USERS_ADMIN);
         }
     }
 
@@ -220,6 +310,10 @@ apply_user_update(apply_ctx_t *ac)
         if (rc != STORE_OK) {
             return apply_store_error(ac);
         }
+    }
+
+    if (groups != NULL && user_set_groups(ac, user.id, groups) != 0) {
+        return ac->rc;
     }
 
     return user_reply(ac, 200, user.id);

@@ -40,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
 
 enum {
     STMT_BEGIN = 0,
@@ -187,6 +188,7 @@ struct store_s {
     int            errcode;          /* extended SQLite code of last error */
     int            in_txn;           /* between store_begin and its end */
     char           errmsg[512];
+    void          *res_cache;        /* store_resource.c's statements */
 };
 
 /* -------------------------------------------------------------------- */
@@ -446,6 +448,7 @@ store_close(store_t *st)
     if (st == NULL) {
         return;
     }
+    store_res_close(st);
     for (i = 0; i < STMT_MAX; i++) {
         sqlite3_finalize(st->stmts[i]);
     }
@@ -1212,4 +1215,25 @@ store_reply_delete_before(store_t *st, int64_t before, int64_t *n)
     }
     *n = sqlite3_changes64(st->db);
     return STORE_OK;
+}
+
+/* -------------------------------------------------------------------- */
+/* for store_resource.c (store_int.h) */
+
+sqlite3 *
+store_int_db(store_t *st)
+{
+    return st->db;
+}
+
+void
+store_int_error(store_t *st, int rc, const char *what)
+{
+    store_set_error(st, rc, what);
+}
+
+void **
+store_int_cache(store_t *st)
+{
+    return &st->res_cache;
 }
