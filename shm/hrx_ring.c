@@ -29,10 +29,20 @@
  * which is always a header.  The dead region then becomes one padding
  * record (its first word is rewritten to span it all).
  *
+ * A producer presumed dead may only have stalled.  If the consumer has
+ * meanwhile skipped its space and zeroed it again, the producer's CAS from
+ * zero would succeed on freed memory.  So release announces `releasing`
+ * before it zeroes (with atomic stores, after a release fence), and a
+ * producer checks `releasing` after each CAS from zero and in commit: a
+ * claim the consumer has passed is taken back (CAS to zero) and retried.
+ *
  * Limits, as in Aeron: a producer frozen (SIGSTOP, a debugger) longer than
- * the unblock timeout and then resumed may write into space that was already
- * freed; the unblock timeout must be far longer than any record takes to
- * write.  Its commit returns -1 in that case.
+ * the unblock timeout *after* installing its header has its record made
+ * padding; its commit returns -1, but the payload bytes it writes after the
+ * space was freed land in free space.  The unblock timeout must be far
+ * longer than any record takes to write (the module encodes into its own
+ * buffer and calls hrx_ring_write, so that is one memcpy).  A record type
+ * must not be HRX_RING_PADDING: such a record would be skipped.
  */
 
 #include <string.h>
@@ -42,6 +52,8 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
                "the shm layout needs lock-free 64-bit atomics");
 _Static_assert(HRX_RING_CTL_SIZE % HRX_RING_ALIGNMENT == 0,
                "ring data must start 8-aligned");
+_Static_assert(HRX_RING_CTL_SIZE == 3 * 2 * HRX_CACHE_LINE,
+               "releasing shares head's cache lines: the layout is unchanged");
 
 #define HRX_RING_MIN_CAPACITY  1024
 
@@ -108,6 +120,7 @@ hrx_ring_reset(hrx_ring_t *ring, uint64_t pos)
 
     hrx_store_relaxed(&ring->ctl->head_cache, pos);
     hrx_store_relaxed(&ring->ctl->tail, pos);
+    hrx_store_relaxed(&ring->ctl->releasing, pos);
 
     /* release: pairs with a producer's acquire of head; nobody runs yet */
     hrx_store_release(&ring->ctl->head, pos);
@@ -153,20 +166,24 @@ hrx_ring_claim(hrx_ring_t *ring, int32_t type, uint32_t len, void **payload)
         /*
          * head_cache first, tail second: head_cache never passes the tail
          * we read after it (it was copied from head, which never passes the
-         * tail), so tail - head below cannot underflow.
+         * tail).  But it may be far behind it: if we stalled between the two
+         * loads, tail - head can exceed the capacity.  So the test is
+         * "used > capacity - required", which cannot wrap around, never
+         * "required > capacity - used", which would then see a huge free
+         * space and overwrite unconsumed records.
          * acquire: pairs with the release-store in hrx_ring_refresh_head().
          */
         head = hrx_load_acquire(&ring->ctl->head_cache);
         tail = hrx_load_acquire(&ring->ctl->tail);
 
-        if (required > ring->capacity - (tail - head)) {
+        if (tail - head > ring->capacity - required) {
             head = hrx_ring_refresh_head(ring);
 
             if ((int64_t) (tail - head) < 0) {
                 continue;           /* our tail is stale: others moved on */
             }
 
-            if (required > ring->capacity - (tail - head)) {
+            if (tail - head > ring->capacity - required) {
                 return HRX_RING_FULL;
             }
         }
@@ -207,12 +224,23 @@ hrx_ring_claim(hrx_ring_t *ring, int32_t type, uint32_t len, void **payload)
             /*
              * release: pairs with the consumer's acquire in peek.  If the
              * CAS fails, the consumer already turned the gap into padding
-             * (we were presumed dead): the gap is skipped either way.
+             * (we were presumed dead): the gap is skipped either way.  If
+             * it succeeds on a zero that release stored after the consumer
+             * passed the gap (see below), the header must not stay there:
+             * a stray padding header in the next lap would hide records.
              */
+            word = hrx_ring_word(ring, index);
             expected = 0;
-            (void) hrx_cas_acq_rel(hrx_ring_word(ring, index), &expected,
-                                   hrx_ring_hdr((int32_t) padding,
-                                                HRX_RING_PADDING));
+
+            if (hrx_cas_acq_rel(word, &expected,
+                                hrx_ring_hdr((int32_t) padding,
+                                             HRX_RING_PADDING))
+                && hrx_load_acquire(&ring->ctl->releasing) > tail)
+            {
+                expected = hrx_ring_hdr((int32_t) padding, HRX_RING_PADDING);
+                (void) hrx_cas_acq_rel(word, &expected, 0);
+            }
+
             tail += padding;
             index = 0;
         }
@@ -229,6 +257,20 @@ hrx_ring_claim(hrx_ring_t *ring, int32_t type, uint32_t len, void **payload)
         if (!hrx_cas_acq_rel(word, &expected,
                              hrx_ring_hdr(-(int32_t) record_len, type)))
         {
+            continue;
+        }
+
+        /*
+         * Stalled long enough for the consumer to unblock this space, step
+         * over it and start freeing (zeroing) it, the CAS above may have
+         * found one of those new zeroes: our claim is void.  Take the
+         * header back so the word stays zero for the next lap, and claim
+         * again.  acquire: if our CAS read a zero stored by release, the
+         * release fence there makes its `releasing` visible here.
+         */
+        if (hrx_load_acquire(&ring->ctl->releasing) > tail) {
+            expected = hrx_ring_hdr(-(int32_t) record_len, type);
+            (void) hrx_cas_acq_rel(word, &expected, 0);
             continue;
         }
 
@@ -271,11 +313,14 @@ hrx_ring_commit(hrx_ring_t *ring, int64_t pos)
     }
 
     /*
-     * The consumer has moved past pos: our record was unblocked, consumed
-     * and freed, and the word may by now belong to someone else's claim.
-     * acquire: pairs with the release-store of head.
+     * The consumer has moved past pos: the space was unblocked and freed
+     * while we stalled, and our header landed on freed memory.  Take it
+     * back (a CAS: the word may belong to a newer claim by now) so the next
+     * lap finds zero there.  acquire: pairs with the release fence in
+     * hrx_ring_release().
      */
-    if (hrx_load_acquire(&ring->ctl->head) > (uint64_t) pos) {
+    if (hrx_load_acquire(&ring->ctl->releasing) > (uint64_t) pos) {
+        (void) hrx_cas_acq_rel(word, &hdr, 0);
         return -1;
     }
 
@@ -383,6 +428,18 @@ hrx_ring_peek(hrx_ring_t *ring, uint64_t from, uint32_t max_records,
 }
 
 
+/* zero [index, index + len) of the data area; both are 8-aligned */
+static void
+hrx_ring_zero(hrx_ring_t *ring, uint64_t index, uint64_t len)
+{
+    uint64_t  off;
+
+    for (off = 0; off < len; off += HRX_RING_ALIGNMENT) {
+        hrx_store_relaxed(hrx_ring_word(ring, index + off), 0);
+    }
+}
+
+
 void
 hrx_ring_release(hrx_ring_t *ring, uint64_t to)
 {
@@ -406,10 +463,21 @@ hrx_ring_release(hrx_ring_t *ring, uint64_t to)
         first = len;
     }
 
-    /* no producer touches [head, to) until it sees the new head */
-    memset(ring->data + index, 0, first);
+    /*
+     * A producer stalled between its tail CAS and its header CAS may find
+     * its header word tombstoned by unblock and then zeroed here, and win
+     * its CAS on space that is being freed.  So announce `releasing`
+     * first, and zero with atomic stores after a release fence: a producer
+     * whose CAS reads one of these zeroes then sees `releasing` (fence to
+     * acquire synchronisation) and gives the claim up.
+     */
+    hrx_store_relaxed(&ring->ctl->releasing, to);
+    hrx_fence_release();
+
+    /* no producer claims [head, to) until it sees the new head */
+    hrx_ring_zero(ring, index, first);
     if (len > first) {
-        memset(ring->data, 0, len - first);
+        hrx_ring_zero(ring, 0, len - first);
     }
 
     /*

@@ -39,6 +39,8 @@ typedef struct {
     HRX_ALIGN_HOT _Atomic uint64_t  tail;        /* producers: CAS */
     HRX_ALIGN_HOT _Atomic uint64_t  head_cache;  /* producers' view of head */
     HRX_ALIGN_HOT _Atomic uint64_t  head;        /* consumer: release-store */
+    _Atomic uint64_t                releasing;   /* consumer: head being
+                                                    freed (see release) */
 } hrx_ring_ctl_t;
 
 #define HRX_RING_CTL_SIZE  sizeof(hrx_ring_ctl_t)

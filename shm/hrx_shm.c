@@ -595,28 +595,30 @@ hrx_futex(_Atomic uint32_t *addr, int op, uint32_t val,
 
 
 /*
- * Why no wake-up is lost.  This is Dekker's pattern over two variables:
+ * Why no wake-up is lost.  This is Dekker's pattern (store, full fence,
+ * load on each side) between a producer and the consumer:
  *
- *   producer:  CAS tail (claim) ... commit     consumer:  sleeping = 1
- *              seq_cst fence                             seq_cst fence
- *              read sleeping                             seq = wake_seq
- *                                                        read tail
+ *   producer:  tail CAS (claim), header CAS     consumer:  sleeping = 1
+ *              (commit)                                    seq_cst fence
+ *              seq_cst fence                               seq = wake_seq
+ *              read sleeping                               read tail and
+ *                                                          the header at head
  *
  * With the seq_cst fences at least one side sees the other's write.  If
  * the producer reads sleeping == 0, the consumer's store of 1 comes later
- * in the single total order, so the consumer's read of tail sees the
- * producer's claim and it does not sleep.  If the producer reads 1, it
+ * in the single total order, so the consumer's reads see the producer's
+ * claim and commit, and it does not sleep.  If the producer reads 1, it
  * bumps wake_seq and calls FUTEX_WAKE: either the consumer is already in
  * FUTEX_WAIT and is woken, or it reaches FUTEX_WAIT later with the old seq
  * and the kernel, which compares the word atomically with queueing the
  * waiter, returns EAGAIN at once.
  *
- * What this covers is a record claimed after the caller read seen_tail.  A
- * record already claimed then but committed later moves no tail; its wake
- * can come before the consumer announces it sleeps, and then only the
- * timeout ends the wait.  So when peek stopped at an uncommitted record
- * (pos < seen_tail) the scheduler passes a short timeout, as it must to
- * time an unblock anyway.
+ * The consumer checks two things.  The tail moving past seen_tail covers
+ * records claimed after the caller looked.  A record already claimed then
+ * but committed later moves no tail, so the header at the ring's head is
+ * checked as well: the scheduler releases every batch before it waits, so
+ * the record it waits for is the one at head.  (A caller that waited with
+ * a committed record at head unreleased would get no sleep at all.)
  */
 void
 hrx_shm_wake_consumer(hrx_shm_t *shm)
@@ -638,6 +640,28 @@ hrx_shm_wake_consumer(hrx_shm_t *shm)
 }
 
 
+/* a committed record (or padding) waits at head: peek would move on */
+static int
+hrx_shm_head_ready(hrx_ring_t *ring)
+{
+    int32_t            length;
+    uint64_t           head, index;
+    _Atomic uint64_t  *word;
+
+    head = atomic_load_explicit(&ring->ctl->head, memory_order_relaxed);
+    index = head & ring->mask;
+    word = (_Atomic uint64_t *) (void *) (ring->data + index);
+
+    /* the header's low half is its int32 length (hrx_ring.h) */
+    length = (int32_t) (uint32_t) (atomic_load_explicit(word,
+                                        memory_order_seq_cst) & 0xffffffffu);
+
+    /* a damaged length must not turn the wait into a busy loop */
+    return length >= HRX_RING_HEADER_SIZE
+           && index + (uint64_t) length <= ring->capacity;
+}
+
+
 void
 hrx_shm_wait(hrx_shm_t *shm, uint64_t seen_tail, uint32_t timeout_ms)
 {
@@ -653,7 +677,8 @@ hrx_shm_wait(hrx_shm_t *shm, uint64_t seen_tail, uint32_t timeout_ms)
     seq = atomic_load_explicit(&hdr->wake_seq, memory_order_seq_cst);
 
     if (atomic_load_explicit(&shm->ring.ctl->tail, memory_order_seq_cst)
-        == seen_tail)
+        == seen_tail
+        && !hrx_shm_head_ready(&shm->ring))
     {
         ts.tv_sec = timeout_ms / 1000;
         ts.tv_nsec = (long) (timeout_ms % 1000) * 1000000L;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "hrx_ring.h"
@@ -263,6 +264,48 @@ test_ring_full(void **state)
 
 
 static void
+test_ring_full_stale_head_cache(void **state)
+{
+    int            n;
+    uint8_t        buf[120];
+    uint64_t       next;
+    ring_state_t  *st = *state;
+
+    memset(buf, 6, sizeof(buf));
+
+    /* run the ring many laps on */
+    next = 0;
+    for (n = 0; n < 80; n++) {
+        assert_true(hrx_ring_write(&st->ring, 1, buf, 120) >= 0);
+        next = peek_all(st, next);
+        hrx_ring_release(&st->ring, next);
+    }
+
+    for (n = 0; n < 8; n++) {
+        assert_true(hrx_ring_write(&st->ring, 1, buf, 120) >= 0);
+    }
+
+    /*
+     * A producer that read head_cache long ago and the tail just now sees
+     * tail - head far above the capacity.  That must read as "look at the
+     * real head" (full), not wrap around to a huge free space.
+     */
+    hrx_store_relaxed(&st->ring.ctl->head_cache, 0);
+
+    /* the bug this guards against overran the ring, then spun: fail fast */
+    alarm(10);
+    assert_int_equal(hrx_ring_write(&st->ring, 1, buf, 120), HRX_RING_FULL);
+    assert_int_equal(hrx_ring_write(&st->ring, 1, buf, 0), HRX_RING_FULL);
+    alarm(0);
+    assert_int_equal(hrx_load_relaxed(&st->ring.ctl->head_cache),
+                     hrx_ring_head(&st->ring));
+
+    assert_int_equal(peek_all(st, next), next + CAP);
+    assert_int_equal(st->count, 8);
+}
+
+
+static void
 test_ring_full_at_wrap(void **state)
 {
     uint8_t        buf[120];
@@ -479,6 +522,29 @@ test_ring_unblock_claimed(void **state)
 
 
 static void
+test_ring_commit_on_freed_space(void **state)
+{
+    void          *p;
+    int64_t        a;
+    ring_state_t  *st = *state;
+
+    /*
+     * A producer stalled between its tail CAS and its header CAS: the
+     * consumer turned the space into padding, passed it and is freeing it
+     * (releasing > pos) when the header CAS lands on a fresh zero.  The
+     * commit must refuse and take the header back, so that the next lap
+     * does not find a stray claimed header there.
+     */
+    a = hrx_ring_claim(&st->ring, 5, 20, &p);
+    assert_int_equal(a, 0);
+    hrx_store_relaxed(&st->ring.ctl->releasing, 64);
+
+    assert_int_equal(hrx_ring_commit(&st->ring, a), -1);
+    assert_true(all_zero(st->ring.data, CAP));
+}
+
+
+static void
 test_ring_unblock_zero_header(void **state)
 {
     uint64_t       next;
@@ -624,6 +690,8 @@ main(void)
                                         ring_setup, ring_teardown),
         cmocka_unit_test_setup_teardown(test_ring_full,
                                         ring_setup, ring_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_full_stale_head_cache,
+                                        ring_setup, ring_teardown),
         cmocka_unit_test_setup_teardown(test_ring_full_at_wrap,
                                         ring_setup, ring_teardown),
         cmocka_unit_test_setup_teardown(test_ring_oversize,
@@ -635,6 +703,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ring_release_zeroes,
                                         ring_setup, ring_teardown),
         cmocka_unit_test_setup_teardown(test_ring_unblock_claimed,
+                                        ring_setup, ring_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_commit_on_freed_space,
                                         ring_setup, ring_teardown),
         cmocka_unit_test_setup_teardown(test_ring_unblock_zero_header,
                                         ring_setup, ring_teardown),

@@ -27,7 +27,7 @@
 
 #include "hrx_ring.h"
 
-#define MP_CAP            (64 * 1024)
+#define MP_CAP            (16 * 1024)     /* small: many laps, full often */
 #define MP_PRODUCERS      4
 #define MP_PER_PRODUCER   100000
 #define MP_MAX_FILLER     188          /* records up to 200 bytes */

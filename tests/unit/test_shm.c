@@ -445,6 +445,48 @@ test_shm_wait_timeout(void **state)
 }
 
 
+static void
+test_shm_wait_sees_late_commit(void **state)
+{
+    void         *p;
+    int64_t       pos;
+    uint64_t      t0, seen;
+    hrx_shm_t     shm;
+    shm_state_t  *st = *state;
+
+    create(st, &shm);
+
+    /*
+     * The scheduler read the tail while a record was claimed but not yet
+     * committed; the commit (and its wake) came before it announced that
+     * it sleeps.  The tail did not move: the header at head tells.
+     */
+    pos = hrx_ring_claim(&shm.ring, 1, 8, &p);
+    assert_int_equal(pos, 0);
+    seen = hrx_ring_tail(&shm.ring);
+
+    t0 = hrx_monotonic_ms();
+    hrx_shm_wait(&shm, seen, 100);
+    assert_true(hrx_monotonic_ms() - t0 >= 90);      /* still uncommitted */
+
+    memset(p, 1, 8);
+    assert_int_equal(hrx_ring_commit(&shm.ring, pos), 0);
+    hrx_shm_wake_consumer(&shm);                     /* nobody sleeps yet */
+
+    t0 = hrx_monotonic_ms();
+    hrx_shm_wait(&shm, seen, 5000);
+    assert_true(hrx_monotonic_ms() - t0 < 1000);
+
+    /* consumed and released: sleeps again */
+    hrx_ring_release(&shm.ring, 16);
+    t0 = hrx_monotonic_ms();
+    hrx_shm_wait(&shm, seen, 100);
+    assert_true(hrx_monotonic_ms() - t0 >= 90);
+
+    hrx_shm_close(&shm);
+}
+
+
 /* child: wait until the parent sleeps, then wake it (optionally writing) */
 static void
 waker_main(hrx_shm_t *shm, int write_record)
@@ -586,6 +628,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_shm_scheduler_alive,
                                         shm_setup, shm_teardown),
         cmocka_unit_test_setup_teardown(test_shm_wait_timeout,
+                                        shm_setup, shm_teardown),
+        cmocka_unit_test_setup_teardown(test_shm_wait_sees_late_commit,
                                         shm_setup, shm_teardown),
         cmocka_unit_test_setup_teardown(test_shm_wait_woken_by_other_process,
                                         shm_setup, shm_teardown),
