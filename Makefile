@@ -7,7 +7,8 @@ SHELL    := /bin/bash
 #   make valgrind  the single-process unit tests under valgrind
 #   make integration  pytest against real nginx + scheduler
 #   make integration-san  the same with both processes under ASan/UBSan
-#   make test      deps, build, unit, valgrind, integration, integration-san
+#   make browser   the admin screens in real Chromium (playwright-core)
+#   make test      deps, build, unit, valgrind, integration(-san), browser
 #   make run       start nginx + scheduler on 127.0.0.1:8080 (data in var/)
 #   make bench     wrk benchmarks, ratios against nginx `return 200`
 #   make info      what was found
@@ -38,7 +39,7 @@ MODULE      := $(BUILD)/ngx_http_hrx_module.so
 NGX_BUILD   := $(BUILD)/nginx
 
 .PHONY: all deps deps-run build unit valgrind integration integration-san \
-        test run bench \
+        browser test run bench \
         info clean
 
 all: build
@@ -120,12 +121,18 @@ $(SAN_BUILD)/ngx_http_hrx_module.so: $(SAN_BUILD)/nginx/objs/Makefile $(MOD_SRCS
 integration-san: $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so
 	HRX_BUILD=$(SAN_BUILD) HRX_SANITIZE=1 $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
+# the admin screens in Debian's chromium, driven by playwright-core
+# (HRX_SCREENSHOTS=1 also rewrites docs/screenshots/)
+browser: build
+	node --test --test-concurrency=1 tests/browser/
+
 test: deps
 	$(MAKE) build
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) integration
 	$(MAKE) integration-san
+	$(MAKE) browser
 
 run: deps-run
 	$(MAKE) build

@@ -1,128 +1,127 @@
-// Minimal admin page: sign in, see the system and manage users and tokens.
-// Everything from the server is inserted as text (textContent), never HTML.
+// hrx admin shell: sign in, sidebar, language switch and the hash router
+// that loads one module per screen from js/screens/.
+import { api, setCsrf } from './js/api.js';
+import { $, $$, clearErrors, showError } from './js/dom.js';
+import { LANGS, applyStatic, getLang, onLangChange, setLang, setTimeZone, t } from './js/i18n.js';
+import { render, route, start, stop } from './js/router.js';
 
-let csrf = null;
+const s = (name) => () => import(`./js/screens/${name}.js`);
+route('/', 'home', s('home'));
+route('/candidates', 'candidates', s('candidates'));
+route('/candidates/new', 'candidates', s('candidate'));
+route('/candidates/:id', 'candidates', s('candidate'));
+route('/templates', 'templates', s('templates'));
+route('/templates/new', 'templates', s('template'));
+route('/templates/:id', 'templates', s('template'));
+route('/data/:kind', null, s('resources'));
+route('/admin/users', 'users', s('users'));
+route('/admin/roles', 'roles', s('roles'));
+route('/admin/groups', 'groups', s('groups'));
+route('/admin/tokens', 'tokens', s('tokens'));
 
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
-  const r = await fetch('/api/v1' + path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = r.status === 204 ? null : await r.json().catch(() => null);
-  if (!r.ok) {
-    const e = (data && data.error) || { message: r.statusText };
-    throw new Error(e.field ? `${e.field}: ${e.message}` : e.message);
-  }
-  return data;
-}
+let session = null;
 
-const $ = (sel) => document.querySelector(sel);
+const ctx = {
+  get session() { return session; },
+  can(perm) {
+    const u = session && session.user;
+    return !!u && (u.platform_admin || (u.permissions || []).includes(perm));
+  },
+  afterRender() {
+    // highlight the resource link for #/data/<kind>
+    const m = /^#\/data\/([\w-]+)/.exec(location.hash);
+    if (m) for (const a of $$('[data-nav]')) {
+      if (a.dataset.nav === m[1]) a.setAttribute('aria-current', 'page');
+    }
+  },
+};
 
-function row(cells) {
-  const tr = document.createElement('tr');
-  for (const c of cells) {
-    const td = document.createElement('td');
-    if (c instanceof Node) td.append(c); else td.textContent = c ?? '';
-    tr.append(td);
-  }
-  return tr;
-}
-
-async function showHome(session) {
-  csrf = session.csrf_token;
-  $('#login-view').hidden = true;
-  $('#home-view').hidden = false;
-  $('#logout').hidden = false;
-  $('#who').textContent = `${session.user.name} · ${session.tenant.name}`;
-  await Promise.all([loadHealth(), loadUsers(), loadTokens()]);
-}
-
-async function loadHealth() {
-  const h = await fetch('/api/v1/health').then((r) => r.json());
-  const dl = $('#health');
-  dl.replaceChildren();
-  for (const [k, v] of [['Scheduler', h.scheduler.alive ? 'running' : 'down'],
-                        ['Ring depth', `${h.ring.depth_bytes} / ${h.ring.capacity_bytes} bytes`],
-                        ['Durable sequence', h.durable_sequence]]) {
-    const dt = document.createElement('dt'); dt.textContent = k;
-    const dd = document.createElement('dd'); dd.textContent = v;
-    dl.append(dt, dd);
-  }
-}
-
-async function loadUsers() {
-  const tb = $('#users');
-  try {
-    const { items } = await api('GET', '/users?limit=200');
-    tb.replaceChildren(...items.map((u) => row([u.name, u.email, u.status, u.created_at])));
-  } catch (e) {
-    tb.replaceChildren(row([e.message]));
-  }
-}
-
-async function loadTokens() {
-  const { items } = await api('GET', '/tokens');
-  $('#tokens').replaceChildren(...items.map((t) => {
-    const b = document.createElement('button');
-    b.textContent = 'Revoke';
-    b.onclick = async () => { await api('DELETE', `/tokens/${t.id}`); loadTokens(); };
-    return row([t.name, t.prefix, t.created_at, b]);
+function fillLangSelect() {
+  const sel = $('#lang-select');
+  sel.replaceChildren(...LANGS.map(([code, name]) => {
+    const o = document.createElement('option');
+    o.value = code;
+    o.textContent = name;
+    o.lang = code;
+    return o;
   }));
+  sel.value = getLang();
+}
+
+function setNavOpen(open) {
+  $('#sidebar').classList.toggle('open', open);
+  $('#nav-toggle').setAttribute('aria-expanded', String(open));
+}
+
+async function showShell(sess) {
+  session = sess;
+  setCsrf(sess.csrf_token);
+  setTimeZone(sess.tenant && sess.tenant.time_zone);
+  $('#login-view').hidden = true;
+  $('#sidebar').hidden = false;
+  $('#nav-toggle').hidden = false;
+  $('#logout').hidden = false;
+  $('#who').textContent = `${sess.user.name} · ${sess.tenant ? sess.tenant.name : ''}`;
+  for (const a of $$('[href^="#/admin/users"], [href^="#/admin/roles"], [href^="#/admin/groups"]')) {
+    a.parentElement.hidden = !ctx.can('users.admin');
+  }
+  await start($('#screen'), ctx);
 }
 
 function showLogin() {
-  csrf = null;
-  $('#home-view').hidden = true;
+  session = null;
+  setCsrf(null);
+  stop();
+  $('#sidebar').hidden = true;
+  $('#nav-toggle').hidden = true;
   $('#logout').hidden = true;
   $('#who').textContent = '';
   $('#login-view').hidden = false;
-}
-
-function formJSON(form) {
-  const o = {};
-  for (const [k, v] of new FormData(form)) if (v !== '') o[k] = v;
-  return o;
+  $('#login-email').focus();
 }
 
 $('#login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  $('#login-error').textContent = '';
-  try {
-    await api('POST', '/auth/login', formJSON(ev.target));
-    await showHome(await api('GET', '/auth/session'));
-  } catch (e) {
-    $('#login-error').textContent = e.message;
+  const form = ev.target;
+  clearErrors(form);
+  const body = {};
+  for (const [k, v] of new FormData(form)) if (v !== '') body[k] = v;
+  if (!body.email) { showError(form, { field: 'email', message: t('login.needEmail') }); return; }
+  if (!body.password) {
+    showError(form, { field: 'password', message: t('login.needPassword') });
+    return;
   }
-});
-
-$('#user-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  $('#user-error').textContent = '';
+  const btn = form.querySelector('button[type=submit]');
+  btn.disabled = true;
   try {
-    await api('POST', '/users', formJSON(ev.target));
-    ev.target.reset();
-    loadUsers();
-  } catch (e) { $('#user-error').textContent = e.message; }
-});
-
-$('#token-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  $('#token-error').textContent = '';
-  try {
-    const t = await api('POST', '/tokens', formJSON(ev.target));
-    ev.target.reset();
-    $('#new-token').hidden = false;
-    $('#new-token code').textContent = t.token;
-    loadTokens();
-  } catch (e) { $('#token-error').textContent = e.message; }
+    await api('POST', '/auth/login', body);
+    form.reset();
+    await showShell(await api('GET', '/auth/session'));
+  } catch (e) {
+    // a wrong password names no field: the message goes under the form
+    showError(form, e.status === 401 ? { message: t('login.failed') } : e);
+  } finally {
+    btn.disabled = false;
+  }
 });
 
 $('#logout').addEventListener('click', async () => {
   await api('POST', '/auth/logout').catch(() => {});
+  location.hash = '#/';
   showLogin();
 });
 
-api('GET', '/auth/session').then(showHome, showLogin);
+$('#lang-select').addEventListener('change', (ev) => setLang(ev.target.value));
+$('#nav-toggle').addEventListener('click', () =>
+  setNavOpen(!$('#sidebar').classList.contains('open')));
+$('#sidebar').addEventListener('click', (ev) => { if (ev.target.closest('a')) setNavOpen(false); });
+window.addEventListener('hrx:unauthorized', () => { if (session) showLogin(); });
+
+onLangChange(() => {
+  $('#lang-select').value = getLang();
+  if (session) render();
+});
+
+fillLangSelect();
+applyStatic();
+api('GET', '/auth/session').then(showShell, showLogin);
