@@ -9,7 +9,8 @@
  * reader does not reach (ngx_http_hrx_reach.c) are not in a list and are
  * 404 by id, exactly like rows of another tenant.
  *
- * Changes: the manage permission of the resource (403 naming it), the
+ * Changes: the manage permission of the resource (403 naming it; an
+ * update of a resource with HRX_RES_EDIT_BY_REACH needs only reach), the
  * body against the descriptor (hrx_res_validate(), 400 naming the
  * field), then the command <name>.create / .update / .delete with the
  * body as its args.  Everything that depends on the state (the row is
@@ -262,7 +263,11 @@ ngx_http_hrx_res_change(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_hrx_require(&ctx->auth, res->manage, &err) != NGX_OK) {
+    /* a candidate is edited by whoever operates on it: the scheduler
+     * answers 404 for one the actor does not */
+    if ((action != HRX_RES_UPDATE || !(res->flags & HRX_RES_EDIT_BY_REACH))
+        && ngx_http_hrx_require(&ctx->auth, res->manage, &err) != NGX_OK)
+    {
         return ngx_http_hrx_send_err(r, &err);
     }
 

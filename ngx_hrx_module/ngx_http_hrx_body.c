@@ -29,19 +29,16 @@ static u_char *ngx_http_hrx_body_concat(ngx_http_request_t *r, size_t limit,
 
 
 ngx_int_t
-ngx_http_hrx_body_read(ngx_http_request_t *r,
+ngx_http_hrx_body_read(ngx_http_request_t *r, size_t limit,
     ngx_http_client_body_handler_pt post)
 {
-    ngx_int_t                 rc;
-    ngx_http_hrx_loc_conf_t  *hlcf;
+    ngx_int_t  rc;
 
-    hlcf = ngx_http_get_module_loc_conf(r, ngx_http_hrx_module);
-
-    if (r->headers_in.content_length_n > (off_t) hlcf->body_limit) {
+    if (r->headers_in.content_length_n > (off_t) limit) {
         return ngx_http_hrx_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                        "body_too_large", NULL,
                                        "the request body is larger than "
-                                       "%uz bytes", hlcf->body_limit);
+                                       "%uz bytes", limit);
     }
 
     rc = ngx_http_read_client_request_body(r, post);

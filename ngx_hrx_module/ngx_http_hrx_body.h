@@ -14,11 +14,12 @@
 
 
 /*
- * Check the announced size and start reading; post runs once the body is
- * in.  Returns NGX_DONE, or what the content handler must return (a 413
- * sent at once, an nginx error status).
+ * Check the announced size against limit (hrx_body_limit, or
+ * hrx_import_body_limit for an import) and start reading; post runs once
+ * the body is in.  Returns NGX_DONE, or what the content handler must
+ * return (a 413 sent at once, an nginx error status).
  */
-ngx_int_t ngx_http_hrx_body_read(ngx_http_request_t *r,
+ngx_int_t ngx_http_hrx_body_read(ngx_http_request_t *r, size_t limit,
     ngx_http_client_body_handler_pt post);
 
 /*

@@ -29,6 +29,7 @@
 
 #include "hrx_codec.h"
 #include "hrx_resource.h"
+#include "hrx_search.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_auth.h"
@@ -44,6 +45,7 @@ enum {
     NGX_HTTP_HRX_SQL_TOKENS,
     NGX_HTTP_HRX_SQL_TENANT,
     NGX_HTTP_HRX_SQL_TENANTS,
+    NGX_HTTP_HRX_SQL_MERGE_DATA,
     NGX_HTTP_HRX_SQL_MAX
 };
 
@@ -110,6 +112,23 @@ static const char *const  ngx_http_hrx_sql[NGX_HTTP_HRX_SQL_MAX] = {
 
     [NGX_HTTP_HRX_SQL_TENANTS] =
         NGX_HTTP_HRX_TENANT_COLUMNS " WHERE id > ?1 ORDER BY id LIMIT ?2",
+
+    /* in the order of ngx_http_hrx_merge_col_e; ?3 is now (ms) */
+    [NGX_HTTP_HRX_SQL_MERGE_DATA] =
+        "SELECT c.family_name, c.given_name, c.family_name_kana,"
+        " c.given_name_kana, c.email, c.school,"
+        " CAST(c.graduation_year AS TEXT), c.status, j.title, a.name,"
+        " u.name, t.name, t.time_zone,"
+        " CAST(ni.starts_at AS TEXT), ni.location"
+        " FROM candidates c JOIN tenants t ON t.id = c.tenant_id"
+        " LEFT JOIN job_openings j"
+        "  ON j.id = c.job_opening_id AND j.tenant_id = c.tenant_id"
+        " LEFT JOIN agents a ON a.id = c.agent_id AND a.tenant_id = c.tenant_id"
+        " LEFT JOIN users u ON u.id = c.owner_id AND u.tenant_id = c.tenant_id"
+        " LEFT JOIN interviews ni ON ni.id = (SELECT i.id FROM interviews i"
+        "  WHERE i.candidate_id = c.id AND i.starts_at > ?3"
+        "  ORDER BY i.starts_at, i.id LIMIT 1)"
+        " WHERE c.tenant_id = ?1 AND c.id = ?2",
 };
 
 
@@ -170,6 +189,17 @@ ngx_http_hrx_db_open(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
     }
 
     (void) sqlite3_busy_timeout(db, 100);
+
+    /* saved searches with a regex leaf (shm/hrx_search.h) */
+    rc = hrx_regexp_register(db);
+
+    if (rc != SQLITE_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "hrx: \"%s\": cannot register hrx_regexp: %s",
+                      hmcf->db_path, sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NGX_ERROR;
+    }
 
     errmsg = NULL;
 
@@ -566,6 +596,60 @@ ngx_http_hrx_db_tenants(ngx_http_request_t *r, int64_t after,
 
     return ngx_http_hrx_db_page(r, st, limit, ngx_http_hrx_render_tenant,
                                 out);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_merge_data(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t candidate_id, int64_t now, ngx_str_t *cols)
+{
+    int            rc;
+    ngx_int_t      orc;
+    ngx_uint_t     i;
+    const u_char  *text;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_MERGE_DATA, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, candidate_id);
+    sqlite3_bind_int64(st, 3, now);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    for (i = 0; i < NGX_HTTP_HRX_MERGE_COLS; i++) {
+        text = sqlite3_column_text(st, i);
+        cols[i].len = text ? (size_t) sqlite3_column_bytes(st, i) : 0;
+        cols[i].data = NULL;
+
+        if (text == NULL) {
+            continue;
+        }
+
+        cols[i].data = ngx_pnalloc(r->pool, cols[i].len + 1);
+        if (cols[i].data == NULL) {
+            ngx_http_hrx_db_done(st);
+            return NGX_ERROR;
+        }
+
+        *ngx_cpymem(cols[i].data, text, cols[i].len) = '\0';
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    return NGX_OK;
 }
 
 

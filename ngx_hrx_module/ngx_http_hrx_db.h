@@ -63,6 +63,34 @@ ngx_int_t ngx_http_hrx_db_tenants(ngx_http_request_t *r, int64_t after,
     ngx_uint_t limit, json_t **out);
 
 /*
+ * What a template's merge variables are made of, for one candidate the
+ * caller may operate on (docs/data-model.md, "Merge variables"): the
+ * columns below as NUL-terminated pool copies (data NULL: SQL NULL).
+ * The interview is the candidate's next one after now (unix ms).
+ */
+typedef enum {
+    NGX_HTTP_HRX_MC_FAMILY_NAME = 0,
+    NGX_HTTP_HRX_MC_GIVEN_NAME,
+    NGX_HTTP_HRX_MC_FAMILY_NAME_KANA,
+    NGX_HTTP_HRX_MC_GIVEN_NAME_KANA,
+    NGX_HTTP_HRX_MC_EMAIL,
+    NGX_HTTP_HRX_MC_SCHOOL,
+    NGX_HTTP_HRX_MC_GRADUATION_YEAR,
+    NGX_HTTP_HRX_MC_STATUS,
+    NGX_HTTP_HRX_MC_JOB_TITLE,
+    NGX_HTTP_HRX_MC_AGENT_NAME,
+    NGX_HTTP_HRX_MC_OWNER_NAME,
+    NGX_HTTP_HRX_MC_COMPANY_NAME,
+    NGX_HTTP_HRX_MC_TIME_ZONE,
+    NGX_HTTP_HRX_MC_INTERVIEW_AT,           /* unix ms, as text */
+    NGX_HTTP_HRX_MC_INTERVIEW_LOCATION,
+    NGX_HTTP_HRX_MERGE_COLS
+} ngx_http_hrx_merge_col_e;
+
+ngx_int_t ngx_http_hrx_db_merge_data(ngx_http_request_t *r,
+    int64_t tenant_id, int64_t candidate_id, int64_t now, ngx_str_t *cols);
+
+/*
  * For reads made from the resource descriptors (ngx_http_hrx_reach.c,
  * ngx_http_hrx_api_resource.c): the cached statement of kind
  * (HRX_SQL_GET, _LIST, _REACH) for res (NGX_OK, NGX_BUSY, NGX_ERROR);

@@ -6,6 +6,8 @@
  *   route       method + path from the table below: unknown path 404
  *               not_found, known path with another method 405 + Allow
  *   size        Content-Length over hrx_body_limit: 413 before reading
+ *               (an import, NGX_HTTP_HRX_BULK: auth and permission come
+ *               first, then hrx_import_body_limit)
  *   body        read (ngx_http_read_client_request_body); the rest runs
  *               in the post handler
  *   auth        session cookie or API token (401), CSRF for mutating
@@ -36,11 +38,16 @@
 #include "ngx_http_hrx_api_users.h"
 #include "ngx_http_hrx_api_tokens.h"
 #include "ngx_http_hrx_api_resource.h"
+#include "ngx_http_hrx_api_search.h"
+#include "ngx_http_hrx_api_merge.h"
+#include "ngx_http_hrx_import.h"
 
 
 static void ngx_http_hrx_body_ready(ngx_http_request_t *r);
 static ngx_int_t ngx_http_hrx_run(ngx_http_request_t *r,
     ngx_http_hrx_ctx_t *ctx);
+static ngx_int_t ngx_http_hrx_auth_step(ngx_http_request_t *r,
+    ngx_http_hrx_ctx_t *ctx, ngx_int_t *rc);
 static ngx_int_t ngx_http_hrx_match(ngx_str_t *pattern, ngx_str_t *uri,
     int64_t *id);
 static void ngx_http_hrx_ctx_cleanup(void *data);
@@ -195,6 +202,15 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
     { NGX_HTTP_DELETE, ngx_string("/api/v1/saved-searches/{id}"),
       NGX_HTTP_HRX_RES_DELETE },
 
+    /* searches evaluated (ngx_http_hrx_api_search.c: thread pool) */
+    { NGX_HTTP_POST, ngx_string("/api/v1/searches/count"),
+      ngx_http_hrx_api_search_count, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY, 0,
+      NULL },
+    { NGX_HTTP_GET, ngx_string("/api/v1/saved-searches/{id}/count"),
+      ngx_http_hrx_api_saved_search_count, NGX_HTTP_HRX_AUTH, 0, NULL },
+    { NGX_HTTP_GET, ngx_string("/api/v1/saved-searches/{id}/candidates"),
+      ngx_http_hrx_api_saved_search_candidates, NGX_HTTP_HRX_AUTH, 0, NULL },
+
     { NGX_HTTP_GET, ngx_string("/api/v1/event-groups"), NGX_HTTP_HRX_RES_LIST },
     { NGX_HTTP_POST, ngx_string("/api/v1/event-groups"),
       NGX_HTTP_HRX_RES_CREATE },
@@ -230,6 +246,28 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
     { NGX_HTTP_DELETE, ngx_string("/api/v1/templates/{id}"),
       NGX_HTTP_HRX_RES_DELETE },
 
+    /* candidates: generic, plus the bulk import (ngx_http_hrx_import.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/candidates"), NGX_HTTP_HRX_RES_LIST },
+    { NGX_HTTP_POST, ngx_string("/api/v1/candidates"),
+      NGX_HTTP_HRX_RES_CREATE },
+    { NGX_HTTP_GET, ngx_string("/api/v1/candidates/{id}"),
+      NGX_HTTP_HRX_RES_GET },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/candidates/{id}"),
+      NGX_HTTP_HRX_RES_UPDATE },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/candidates/{id}"),
+      NGX_HTTP_HRX_RES_DELETE },
+    { NGX_HTTP_POST, ngx_string("/api/v1/candidates/import"),
+      ngx_http_hrx_api_candidates_import,
+      NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BULK,
+      NGX_HTTP_HRX_PERM_CANDIDATES_OPERATE_OTHER, NULL },
+
+    /* merge variables (ngx_http_hrx_api_merge.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/merge-variables"),
+      ngx_http_hrx_api_merge_variables, NGX_HTTP_HRX_AUTH, 0, NULL },
+    { NGX_HTTP_POST, ngx_string("/api/v1/templates/{id}/preview"),
+      ngx_http_hrx_api_template_preview, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      0, ngx_http_hrx_preview_schema },
+
     { 0, ngx_null_string, NULL, 0, 0, NULL }
 };
 
@@ -248,12 +286,14 @@ static ngx_uint_t  ngx_http_hrx_methods[] = {
 ngx_int_t
 ngx_http_hrx_handler(ngx_http_request_t *r)
 {
-    u_char                *p, *last;
-    int64_t                id;
-    ngx_uint_t             i, allowed;
-    ngx_pool_cleanup_t    *cln;
-    ngx_http_hrx_ctx_t    *ctx;
-    ngx_http_hrx_route_t  *route, *rt;
+    u_char                   *p, *last;
+    int64_t                   id;
+    ngx_int_t                 rc;
+    ngx_uint_t                i, allowed;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_hrx_ctx_t       *ctx;
+    ngx_http_hrx_route_t     *route, *rt;
+    ngx_http_hrx_loc_conf_t  *hlcf;
 
     route = NULL;
     allowed = 0;
@@ -332,7 +372,20 @@ ngx_http_hrx_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_hrx_module);
 
-    return ngx_http_hrx_body_read(r, ngx_http_hrx_body_ready);
+    hlcf = ngx_http_get_module_loc_conf(r, ngx_http_hrx_module);
+
+    if (!(route->flags & NGX_HTTP_HRX_BULK)) {
+        return ngx_http_hrx_body_read(r, hlcf->body_limit,
+                                      ngx_http_hrx_body_ready);
+    }
+
+    /* a large body is read only for someone allowed to send it */
+    if (ngx_http_hrx_auth_step(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_hrx_body_read(r, hlcf->import_limit,
+                                  ngx_http_hrx_body_ready);
 }
 
 
@@ -365,32 +418,8 @@ ngx_http_hrx_run(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
 
     route = ctx->route;
 
-    if (route->flags & NGX_HTTP_HRX_AUTH) {
-
-        rc = ngx_http_hrx_authenticate(r, &ctx->auth, &err);
-
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        if (rc == NGX_DECLINED) {
-            return ngx_http_hrx_send_err(r, &err);
-        }
-
-        if ((route->flags & NGX_HTTP_HRX_PLATFORM)
-            && !ctx->auth.platform_admin)
-        {
-            return ngx_http_hrx_send_error(r, NGX_HTTP_FORBIDDEN,
-                                           "forbidden", NULL,
-                                           "only a platform admin may do "
-                                           "this");
-        }
-
-        if (route->perm
-            && ngx_http_hrx_require(&ctx->auth, route->perm, &err) != NGX_OK)
-        {
-            return ngx_http_hrx_send_err(r, &err);
-        }
+    if (ngx_http_hrx_auth_step(r, ctx, &rc) != NGX_OK) {
+        return rc;
     }
 
     if (route->flags & (NGX_HTTP_HRX_BODY|NGX_HTTP_HRX_NO_INPUT)) {
@@ -422,6 +451,57 @@ ngx_http_hrx_run(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
     }
 
     return route->handler(r, ctx);
+}
+
+
+/*
+ * The route's authentication, platform and permission checks, once:
+ * NGX_OK, or NGX_DECLINED with *rc what the request is finalized with
+ * (the error was sent).
+ */
+static ngx_int_t
+ngx_http_hrx_auth_step(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
+    ngx_int_t *rc)
+{
+    ngx_http_hrx_err_t           err;
+    const ngx_http_hrx_route_t  *route;
+
+    route = ctx->route;
+
+    if (!(route->flags & NGX_HTTP_HRX_AUTH) || ctx->authenticated) {
+        return NGX_OK;
+    }
+
+    *rc = ngx_http_hrx_authenticate(r, &ctx->auth, &err);
+
+    if (*rc == NGX_ERROR) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    if (*rc == NGX_DECLINED) {
+        *rc = ngx_http_hrx_send_err(r, &err);
+        return NGX_DECLINED;
+    }
+
+    if ((route->flags & NGX_HTTP_HRX_PLATFORM) && !ctx->auth.platform_admin)
+    {
+        *rc = ngx_http_hrx_send_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                      NULL, "only a platform admin may do "
+                                      "this");
+        return NGX_DECLINED;
+    }
+
+    if (route->perm
+        && ngx_http_hrx_require(&ctx->auth, route->perm, &err) != NGX_OK)
+    {
+        *rc = ngx_http_hrx_send_err(r, &err);
+        return NGX_DECLINED;
+    }
+
+    ctx->authenticated = 1;
+
+    return NGX_OK;
 }
 
 

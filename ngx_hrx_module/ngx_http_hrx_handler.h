@@ -19,6 +19,10 @@
 #define NGX_HTTP_HRX_BODY        0x02   /* a JSON object body */
 #define NGX_HTTP_HRX_NO_INPUT    0x04   /* an empty body, or {} */
 #define NGX_HTTP_HRX_PLATFORM    0x08   /* platform admins only */
+#define NGX_HTTP_HRX_BULK        0x10   /* a large body the handler reads
+                                           itself (an import): auth and
+                                           permission before it is read,
+                                           hrx_import_body_limit */
 
 /*
  * A route handler returns NGX_DONE when it took the request over (parked

@@ -40,6 +40,19 @@
  *   Context: http, server, location
  *   Largest request body accepted (413 body_too_large).
  *
+ *   Syntax:  hrx_import_body_limit size;
+ *   Default: hrx_import_body_limit 64m;
+ *   Context: http, server, location
+ *   Largest body of a bulk import (POST /api/v1/candidates/import, up to
+ *   100 000 rows), which replaces hrx_body_limit for that route only.  An
+ *   import is authenticated before its body is read.
+ *
+ *   Syntax:  hrx_import_timeout time;
+ *   Default: hrx_import_timeout 60s;
+ *   Context: http, server, location
+ *   How long an import waits for the scheduler to apply it (it writes all
+ *   its rows in one transaction) before it is answered 504.
+ *
  *   Syntax:  hrx_session_ttl time;
  *   Default: hrx_session_ttl 12h;
  *   Context: http
@@ -54,17 +67,20 @@
  *   Syntax:  hrx_thread_pool name;
  *   Default: hrx_thread_pool default;
  *   Context: http
- *   The thread pool (thread_pool directive) password hashing runs on.
+ *   The thread pool (thread_pool directive) password hashing, the
+ *   reading of imports and searches (counts, saved-search pages) run on.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "hrx_import.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_handler.h"
 #include "ngx_http_hrx_park.h"
 #include "ngx_http_hrx_db.h"
+#include "ngx_http_hrx_api_search.h"
 
 
 static ngx_int_t ngx_http_hrx_init_process(ngx_cycle_t *cycle);
@@ -123,6 +139,20 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_hrx_loc_conf_t, body_limit),
+      NULL },
+
+    { ngx_string("hrx_import_body_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, import_limit),
+      NULL },
+
+    { ngx_string("hrx_import_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, import_timeout),
       NULL },
 
     { ngx_string("hrx_session_ttl"),
@@ -222,6 +252,7 @@ ngx_http_hrx_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_hrx_park_exit(cycle);
     ngx_http_hrx_db_close();
+    ngx_http_hrx_search_exit();
 
     if (ngx_http_hrx_worker.shm_mapped) {
         hrx_shm_close(&ngx_http_hrx_worker.shm);
@@ -426,9 +457,11 @@ ngx_http_hrx_init_main_conf(ngx_conf_t *cf, void *conf)
     hmcf->db_path = ngx_http_hrx_path(cf, &hmcf->data_dir, "hrx.db");
     hmcf->key_path = ngx_http_hrx_path(cf, &hmcf->data_dir,
                                        HRX_MASTER_KEY_FILE);
+    hmcf->import_dir = ngx_http_hrx_path(cf, &hmcf->data_dir,
+                                         HRX_IMPORT_DIR);
 
     if (hmcf->shm_path == NULL || hmcf->db_path == NULL
-        || hmcf->key_path == NULL)
+        || hmcf->key_path == NULL || hmcf->import_dir == NULL)
     {
         return NGX_CONF_ERROR;
     }
@@ -499,6 +532,8 @@ ngx_http_hrx_create_loc_conf(ngx_conf_t *cf)
     conf->reply_timeout = NGX_CONF_UNSET_MSEC;
     conf->body_limit = NGX_CONF_UNSET_SIZE;
     conf->cookie_secure = NGX_CONF_UNSET_UINT;
+    conf->import_limit = NGX_CONF_UNSET_SIZE;
+    conf->import_timeout = NGX_CONF_UNSET_MSEC;
 
     return conf;
 }
@@ -523,10 +558,21 @@ ngx_http_hrx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               1024 * 1024);
     ngx_conf_merge_uint_value(conf->cookie_secure, prev->cookie_secure,
                               NGX_HTTP_HRX_COOKIE_AUTO);
+    ngx_conf_merge_size_value(conf->import_limit, prev->import_limit,
+                              64 * 1024 * 1024);
+    ngx_conf_merge_msec_value(conf->import_timeout, prev->import_timeout,
+                              60000);
 
     if (conf->body_limit == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"hrx_body_limit\" must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->import_limit == 0 || conf->import_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"hrx_import_body_limit\" and "
+                           "\"hrx_import_timeout\" must not be 0");
         return NGX_CONF_ERROR;
     }
 

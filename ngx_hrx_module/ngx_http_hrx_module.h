@@ -38,6 +38,7 @@ typedef struct {
     u_char              *shm_path;
     u_char              *db_path;
     u_char              *key_path;
+    u_char              *import_dir;    /* HRX_IMPORT_DIR: spool files */
 
     ngx_flag_t           used;          /* some location has hrx_api */
 } ngx_http_hrx_main_conf_t;
@@ -48,6 +49,8 @@ typedef struct {
     ngx_msec_t           reply_timeout;
     size_t               body_limit;
     ngx_uint_t           cookie_secure;
+    size_t               import_limit;  /* body of an import */
+    ngx_msec_t           import_timeout;    /* its reply */
 } ngx_http_hrx_loc_conf_t;
 
 
@@ -91,6 +94,7 @@ struct ngx_http_hrx_ctx_s {
     uint32_t                     slot;
     uint32_t                     gen;
     ngx_msec_t                   deadline;
+    ngx_msec_t                   reply_timeout; /* 0: hrx_reply_timeout */
     ngx_http_hrx_done_pt         done;
     hrx_shm_t                   *shm;       /* the mapping the slot is in */
     ngx_uint_t                   reply_status;
@@ -110,6 +114,7 @@ struct ngx_http_hrx_ctx_s {
     int                          pw_result; /* verify: 1 ok; hash: 0 ok */
     char                         pw_hash[HRX_PASSWORD_HASH_MAX];
     json_t                      *args;      /* command args being built */
+    void                        *import;    /* ngx_http_hrx_import.c */
 
     unsigned                     parked:1;      /* in a park queue */
     unsigned                     slot_held:1;   /* slot claimed by us */
@@ -117,6 +122,7 @@ struct ngx_http_hrx_ctx_s {
     unsigned                     cleanup_set:1;
     unsigned                     task_running:1;
     unsigned                     user_ok:1;  /* login: account usable */
+    unsigned                     authenticated:1;   /* auth ran */
 };
 
 

@@ -122,7 +122,9 @@ ngx_http_hrx_park(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
         ctx->cleanup_set = 1;
     }
 
-    ctx->deadline = ngx_current_msec + hlcf->reply_timeout;
+    ctx->deadline = ngx_current_msec + (ctx->reply_timeout
+                                        ? ctx->reply_timeout
+                                        : hlcf->reply_timeout);
     ctx->timed_out = 0;
 
     ngx_queue_insert_tail(&w->parked, &ctx->queue);

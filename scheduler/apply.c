@@ -62,6 +62,7 @@ static const apply_op_t apply_ops[] = {
     { "session.delete",  "session", 1, apply_session_delete },
     { "token.create",    "token",   1, apply_token_create },
     { "token.delete",    "token",   1, apply_token_delete },
+    { "candidate.import", "candidate", 1, apply_candidate_import },
 };
 
 #define APPLY_NOPS  (sizeof(apply_ops) / sizeof(apply_ops[0]))
@@ -120,6 +121,8 @@ apply_reply_free(apply_reply_t *reply)
     free(reply->body);
     reply->body = NULL;
     reply->len = 0;
+    free(reply->spool);
+    reply->spool = NULL;
 }
 
 static void
@@ -143,6 +146,26 @@ apply_reject(apply_ctx_t *ac, int status, const char *code,
 
     ac->reply->status = status;
     apply_set_body(ac->reply, hrx_error_json(code, msg, field));
+    snprintf(ac->reply->outcome, sizeof(ac->reply->outcome), "rejected:%s",
+             code);
+    ac->rc = APPLY_REJECTED;
+    return APPLY_REJECTED;
+}
+
+apply_rc_e
+apply_reject_object(apply_ctx_t *ac, int status, const char *code,
+    json_t *body)
+{
+    char  *text;
+
+    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        return apply_reject(ac, status, code, NULL, "out of memory");
+    }
+
+    ac->reply->status = status;
+    apply_set_body(ac->reply, text);
     snprintf(ac->reply->outcome, sizeof(ac->reply->outcome), "rejected:%s",
              code);
     ac->rc = APPLY_REJECTED;

@@ -27,6 +27,9 @@ typedef struct {
     char         outcome[96];      /* "ok" or "rejected:<code>" */
     const char  *object_type;      /* static string or NULL */
     int64_t      object_id;        /* 0: unknown */
+    char        *spool;            /* malloc()ed path of a file the loop
+                                      removes once the batch is committed
+                                      (candidate.import), or NULL */
 } apply_reply_t;
 
 /* handed to every op handler */
@@ -66,6 +69,10 @@ apply_rc_e apply_reply_empty(apply_ctx_t *ac);      /* 204, "" */
 apply_rc_e apply_reject(apply_ctx_t *ac, int status, const char *code,
     const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* a refusal with a body of its own (steals body: an {"error": ...}
+ * object with more than code, message and field) */
+apply_rc_e apply_reject_object(apply_ctx_t *ac, int status, const char *code,
+    json_t *body);
 /* after a STORE_ERROR: APPLY_FAILED for a database failure, else a 500 */
 apply_rc_e apply_store_error(apply_ctx_t *ac);
 /* an unexpected store result (STORE_ERROR, or a row that must exist but
@@ -125,5 +132,6 @@ apply_rc_e apply_session_create(apply_ctx_t *ac);
 apply_rc_e apply_session_delete(apply_ctx_t *ac);
 apply_rc_e apply_token_create(apply_ctx_t *ac);
 apply_rc_e apply_token_delete(apply_ctx_t *ac);
+apply_rc_e apply_candidate_import(apply_ctx_t *ac);
 
 #endif /* HRX_SCHED_APPLY_H */

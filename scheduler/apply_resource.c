@@ -40,6 +40,8 @@ static const apply_res_hooks_t apply_res_hooks[HRX_RES_MAX] = {
     [HRX_RES_MASTER_GROUP] = { apply_master_group_check,
                                apply_master_group_write },
     [HRX_RES_EVENT] = { apply_event_check, apply_event_write },
+    [HRX_RES_SAVED_SEARCH] = { apply_saved_search_check, NULL },
+    [HRX_RES_CANDIDATE] = { NULL, apply_candidate_write },
 };
 
 const char *
@@ -60,10 +62,23 @@ apply_res_invalid(apply_ctx_t *ac, const hrx_res_err_t *err)
     return -1;
 }
 
+static int
+apply_res_links_set(apply_ctx_t *ac, const store_reach_t *who,
+    const hrx_res_t *res, const hrx_res_field_t *f, int64_t id,
+    const json_t *ids, int fresh);
+
 int
 apply_res_links(apply_ctx_t *ac, const store_reach_t *who,
     const hrx_res_t *res, const hrx_res_field_t *f, int64_t id,
     const json_t *ids)
+{
+    return apply_res_links_set(ac, who, res, f, id, ids, 0);
+}
+
+static int
+apply_res_links_set(apply_ctx_t *ac, const store_reach_t *who,
+    const hrx_res_t *res, const hrx_res_field_t *f, int64_t id,
+    const json_t *ids, int fresh)
 {
     size_t  i;
     int     rc;
@@ -77,7 +92,7 @@ apply_res_links(apply_ctx_t *ac, const store_reach_t *who,
         }
     }
 
-    rc = store_res_links_set(ac->st, res, f, id, ids);
+    rc = store_res_links_set(ac->st, res, f, id, ids, ac->now, fresh);
     if (rc != STORE_OK) {
         apply_store_unexpected(ac, rc);
         return -1;
@@ -185,8 +200,9 @@ apply_res_write(apply_ctx_t *ac, apply_res_op_t *op)
         if (f->type != HRX_FT_IDS || v == NULL) {
             continue;
         }
-        if (apply_res_links(ac, &op->who, op->res, f, op->id,
-                            json_is_null(v) ? NULL : v) != 0)
+        if (apply_res_links_set(ac, &op->who, op->res, f, op->id,
+                                json_is_null(v) ? NULL : v,
+                                op->action == HRX_RES_CREATE) != 0)
         {
             return -1;
         }
@@ -233,12 +249,37 @@ apply_res_delete(apply_ctx_t *ac, apply_res_op_t *op)
     return apply_reply_empty(ac);
 }
 
+/* 3 - 7 of a create or an update: who, id (update) and args are set */
+int
+apply_res_apply(apply_ctx_t *ac, apply_res_op_t *op)
+{
+    const apply_res_hooks_t  *hooks;
+    hrx_res_err_t             err;
+
+    hooks = &apply_res_hooks[op->res->id];
+
+    if (hrx_res_validate(op->res, op->args, op->action | HRX_RES_ARGS, &err)
+        != 0)
+    {
+        return apply_res_invalid(ac, &err);
+    }
+
+    if (apply_res_refs(ac, op) != 0
+        || apply_res_unique(ac, op) != 0
+        || (hooks->check && hooks->check(ac, op) != 0)
+        || apply_res_write(ac, op) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
 apply_rc_e
 apply_resource(apply_ctx_t *ac)
 {
     const apply_res_hooks_t  *hooks;
     apply_res_op_t            op;
-    hrx_res_err_t             err;
     json_t                   *reply;
 
     memset(&op, 0, sizeof(op));
@@ -251,9 +292,11 @@ apply_resource(apply_ctx_t *ac)
     }
     hooks = &apply_res_hooks[op.res->id];
 
-    /* 1 */
+    /* 1 (an edit of a resource edited by reach: step 2 decides) */
     if (apply_reach_load(ac, &op.who, &op.perms) != 0
-        || apply_reach_require(ac, op.perms, op.res->manage) != 0)
+        || ((op.action != HRX_RES_UPDATE
+             || !(op.res->flags & HRX_RES_EDIT_BY_REACH))
+            && apply_reach_require(ac, op.perms, op.res->manage) != 0))
     {
         return ac->rc;
     }
@@ -277,19 +320,7 @@ apply_resource(apply_ctx_t *ac)
         return apply_res_delete(ac, &op);
     }
 
-    /* 3 - 7 */
-    if (hrx_res_validate(op.res, op.args, op.action | HRX_RES_ARGS, &err)
-        != 0)
-    {
-        apply_res_invalid(ac, &err);
-        return ac->rc;
-    }
-
-    if (apply_res_refs(ac, &op) != 0
-        || apply_res_unique(ac, &op) != 0
-        || (hooks->check && hooks->check(ac, &op) != 0)
-        || apply_res_write(ac, &op) != 0)
-    {
+    if (apply_res_apply(ac, &op) != 0) {
         return ac->rc;
     }
 

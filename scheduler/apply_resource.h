@@ -43,6 +43,18 @@ typedef struct {
     apply_res_hook_pt  write;
 } apply_res_hooks_t;
 
+/*
+ * Steps 3 to 7 of apply_resource.c for one create or update whose op has
+ * res, action, args, who, perms (and id for an update) set: the args,
+ * references, unique fields, hooks, the row and its links.  0 (a create
+ * sets op->id), or -1 with the reply set.  For commands that write many
+ * rows at once (candidate.import).
+ */
+int apply_res_apply(apply_ctx_t *ac, apply_res_op_t *op);
+
+/* apply_candidate.c: route and agent_id of the row as written */
+int apply_candidate_write(apply_ctx_t *ac, const apply_res_op_t *op);
+
 /* apply_resource_hooks.c */
 int apply_role_check(apply_ctx_t *ac, const apply_res_op_t *op);
 int apply_role_write(apply_ctx_t *ac, const apply_res_op_t *op);
@@ -50,6 +62,8 @@ int apply_master_group_check(apply_ctx_t *ac, const apply_res_op_t *op);
 int apply_master_group_write(apply_ctx_t *ac, const apply_res_op_t *op);
 int apply_event_check(apply_ctx_t *ac, const apply_res_op_t *op);
 int apply_event_write(apply_ctx_t *ac, const apply_res_op_t *op);
+/* apply_saved_search.c: has_label ids are labels of the tenant */
+int apply_saved_search_check(apply_ctx_t *ac, const apply_res_op_t *op);
 
 /*
  * The references of an HRX_FT_IDS field (ids, validated): each must be

@@ -54,7 +54,13 @@
  * idle: free reply slots of dead workers and replies nobody collected
  * (hrx_slots_reclaim), and, every LOOP_CLEANUP_MS, delete expired sessions
  * and command_replies older than LOOP_REPLY_KEEP_MS in a small transaction
- * of their own.
+ * of their own, and import spool files nobody removed (spool.c) once the
+ * records that were in the ring at start are applied.
+ *
+ * Import spool files.  A candidate.import names a file of rows; its reply
+ * carries the file's path, and the file is removed after the commit and
+ * before the reply is published, so a client that got its answer never
+ * leaves one behind, and a rolled-back batch finds it again.
  *
  * Stopping.  SIGTERM and SIGINT only set a flag.  The loop notices it
  * between batches, so the batch in hand is committed and published before
@@ -72,8 +78,10 @@
 #include "hrx_codec.h"
 #include "hrx_shm.h"
 #include "apply.h"
+#include "hrx_import.h"
 #include "log.h"
 #include "loop.h"
+#include "spool.h"
 
 #define LOOP_BATCH_BYTES      (4u << 20)
 #define LOOP_IDLE_WAIT_MS     100
@@ -109,6 +117,9 @@ typedef struct {
     uint64_t       head;          /* applied and released up to here */
     uint64_t       last_periodic; /* hrx_monotonic_ms() */
     uint64_t       last_cleanup;
+
+    uint64_t       sweep_from;    /* sweep spool files once applied
+                                     up to here (the tail at start) */
 
     int            stuck;         /* peek stopped at stuck_pos ... */
     uint64_t       stuck_pos;
@@ -345,6 +356,19 @@ loop_publish(uint64_t end)
     uint64_t     applied = 0, rejected = 0, replies = 0;
     uint32_t     i;
 
+    /* files of imports committed (or refused) in this batch: before any
+     * reply is out */
+    for (i = 0; i < loop.ncmds; i++) {
+        c = &loop.cmds[i];
+
+        if (c->reply.spool != NULL && unlink(c->reply.spool) == -1
+            && errno != ENOENT)
+        {
+            log_warn("cannot remove %s: %s", c->reply.spool,
+                     strerror(errno));
+        }
+    }
+
     for (i = 0; i < loop.ncmds; i++) {
         c = &loop.cmds[i];
 
@@ -419,6 +443,10 @@ loop_periodic(uint64_t now)
     if (now - loop.last_cleanup >= LOOP_CLEANUP_MS) {
         loop.last_cleanup = now;
         loop_cleanup();
+
+        if (loop.head >= loop.sweep_from) {
+            (void) spool_sweep(HRX_IMPORT_ORPHAN_MS);
+        }
     }
 }
 
@@ -667,6 +695,11 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
     }
     hdr = loop.shm.hdr;
     loop.head = start;
+    loop.sweep_from = hrx_ring_tail(&loop.shm.ring);
+
+    if (spool_init(data_dir) != 0) {
+        goto failed;
+    }
 
     /*
      * A full ring holds exactly capacity bytes from head; peek must not

@@ -30,6 +30,7 @@ enum {
     RES_DATE_INSERT,
     RES_DATE_UPDATE,
     RES_DATE_DELETE,
+    RES_CANDIDATE_ROUTE,
     RES_SPECIAL_MAX
 };
 
@@ -55,11 +56,30 @@ static const char *const store_res_special_sql[RES_SPECIAL_MAX] = {
         " WHERE event_id = ?1 AND id = ?2",
     [RES_DATE_DELETE] =
         "DELETE FROM event_dates WHERE event_id = ?1 AND id = ?2",
+    [RES_CANDIDATE_ROUTE] =
+        "SELECT route = 'agent', agent_id IS NOT NULL FROM candidates"
+        " WHERE tenant_id = ?1 AND id = ?2",
 };
 
+/*
+ * The parameter indexes of an INSERT or UPDATE made from a descriptor,
+ * looked up once: by name, each lookup is a scan of every parameter, and
+ * an import binds some forty of them for each of its rows.
+ */
 typedef struct {
-    sqlite3_stmt  *gen[HRX_RES_MAX][HRX_SQL_MAX][HRX_RES_AUX_MAX];
-    sqlite3_stmt  *special[RES_SPECIAL_MAX];
+    int   ready;
+    int   tenant;
+    int   id;
+    int   now;
+    int   actor;
+    int   h[HRX_RES_AUX_MAX];           /* :h_<field>, 0: none */
+    int   f[HRX_RES_AUX_MAX];           /* :f_<field> */
+} store_res_params_t;
+
+typedef struct {
+    sqlite3_stmt        *gen[HRX_RES_MAX][HRX_SQL_MAX][HRX_RES_AUX_MAX];
+    sqlite3_stmt        *special[RES_SPECIAL_MAX];
+    store_res_params_t   params[HRX_RES_MAX][2];   /* INSERT, UPDATE */
 } store_res_cache_t;
 
 /* -------------------------------------------------------------------- */
@@ -227,6 +247,48 @@ store_res_bind_who(sqlite3_stmt *stmt, const store_reach_t *who)
     bind_named_int(stmt, ":operate_other", who->operate_other ? 1 : 0);
 }
 
+/* the parameter indexes of res's INSERT or UPDATE statement stmt */
+static store_res_params_t *
+store_res_params(store_t *st, const hrx_res_t *res, hrx_sql_e kind,
+    sqlite3_stmt *stmt)
+{
+    store_res_cache_t       *c;
+    store_res_params_t      *p;
+    const hrx_res_field_t   *f;
+    char                     name[96];
+    unsigned                 i;
+
+    c = store_res_cache(st);
+    p = &c->params[res->id][kind == HRX_SQL_UPDATE];
+
+    if (p->ready) {
+        return p;
+    }
+
+    p->tenant = bind_index(stmt, ":tenant");
+    p->id = bind_index(stmt, ":id");
+    p->now = bind_index(stmt, ":now");
+    p->actor = bind_index(stmt, ":actor");
+
+    for (i = 0, f = res->fields; f->name && i < HRX_RES_AUX_MAX; i++, f++) {
+        snprintf(name, sizeof(name), ":h_%s", f->name);
+        p->h[i] = bind_index(stmt, name);
+        snprintf(name, sizeof(name), ":f_%s", f->name);
+        p->f[i] = bind_index(stmt, name);
+    }
+
+    p->ready = 1;
+    return p;
+}
+
+static void
+bind_at(sqlite3_stmt *stmt, int i, int64_t v)
+{
+    if (i > 0) {
+        sqlite3_bind_int64(stmt, i, v);
+    }
+}
+
 /*
  * The members of args that are columns of res: :f_<name> (the value, NULL
  * for null) and :h_<name> (1 when the member is present).  -1 only when
@@ -234,15 +296,16 @@ store_res_bind_who(sqlite3_stmt *stmt, const store_reach_t *who)
  */
 static int
 store_res_bind_fields(store_t *st, sqlite3_stmt *stmt, const hrx_res_t *res,
-    const json_t *args)
+    const json_t *args, const store_res_params_t *p)
 {
     const hrx_res_field_t  *f;
     const json_t           *v;
-    char                    name[96], *text;
+    char                   *text;
     int64_t                 ms;
     int                     i;
+    unsigned                k;
 
-    for (f = res->fields; f->name; f++) {
+    for (k = 0, f = res->fields; f->name; k++, f++) {
 
         if (f->type == HRX_FT_IDS
             || (f->flags & (HRX_F_NOCOLUMN | HRX_F_READONLY)))
@@ -252,11 +315,9 @@ store_res_bind_fields(store_t *st, sqlite3_stmt *stmt, const hrx_res_t *res,
 
         v = json_object_get(args, f->name);
 
-        snprintf(name, sizeof(name), ":h_%s", f->name);
-        bind_named_int(stmt, name, v != NULL);
+        bind_at(stmt, p->h[k], v != NULL);
 
-        snprintf(name, sizeof(name), ":f_%s", f->name);
-        i = bind_index(stmt, name);
+        i = p->f[k];
         if (i == 0 || v == NULL || json_is_null(v)) {
             continue;
         }
@@ -355,44 +416,51 @@ int
 store_res_insert(store_t *st, const hrx_res_t *res, int64_t tenant_id,
     const json_t *args, int64_t at, int64_t by, int64_t *id)
 {
-    sqlite3_stmt  *stmt;
-    int            rc;
+    sqlite3_stmt        *stmt;
+    store_res_params_t  *p;
+    int                  rc;
 
     stmt = store_res_stmt(st, res, HRX_SQL_INSERT, 0);
     if (stmt == NULL) {
         return STORE_ERROR;
     }
-    bind_named_int(stmt, ":tenant", tenant_id);
-    bind_named_int(stmt, ":now", at);
+    p = store_res_params(st, res, HRX_SQL_INSERT, stmt);
+    bind_at(stmt, p->tenant, tenant_id);
+    bind_at(stmt, p->now, at);
     if (by != 0) {
-        bind_named_int(stmt, ":actor", by);
+        bind_at(stmt, p->actor, by);
     }
-    if (store_res_bind_fields(st, stmt, res, args) != 0) {
+    if (store_res_bind_fields(st, stmt, res, args, p) != 0) {
         store_res_done(stmt);
         return STORE_ERROR;
     }
 
-    rc = store_res_run(st, stmt, "insert", id);
-    return rc == STORE_NOTFOUND ? STORE_ERROR : rc;
+    rc = store_res_run(st, stmt, "insert", NULL);
+    if (rc == STORE_OK) {
+        *id = sqlite3_last_insert_rowid(store_int_db(st));
+    }
+    return rc;
 }
 
 int
 store_res_update(store_t *st, const hrx_res_t *res, int64_t tenant_id,
     int64_t id, const json_t *args, int64_t at, int64_t by)
 {
-    sqlite3_stmt  *stmt;
+    sqlite3_stmt        *stmt;
+    store_res_params_t  *p;
 
     stmt = store_res_stmt(st, res, HRX_SQL_UPDATE, 0);
     if (stmt == NULL) {
         return STORE_ERROR;
     }
-    bind_named_int(stmt, ":tenant", tenant_id);
-    bind_named_int(stmt, ":id", id);
-    bind_named_int(stmt, ":now", at);
+    p = store_res_params(st, res, HRX_SQL_UPDATE, stmt);
+    bind_at(stmt, p->tenant, tenant_id);
+    bind_at(stmt, p->id, id);
+    bind_at(stmt, p->now, at);
     if (by != 0) {
-        bind_named_int(stmt, ":actor", by);
+        bind_at(stmt, p->actor, by);
     }
-    if (store_res_bind_fields(st, stmt, res, args) != 0) {
+    if (store_res_bind_fields(st, stmt, res, args, p) != 0) {
         store_res_done(stmt);
         return STORE_ERROR;
     }
@@ -444,25 +512,47 @@ store_res_ungrant(store_t *st, const hrx_res_t *res, int64_t id)
            ? STORE_OK : STORE_ERROR;
 }
 
+/*
+ * Links to ids not given go, the given ones are added unless there: a
+ * link that stays keeps its row (and its time, for link sets that have
+ * one, such as the time a label was put on a candidate).
+ */
 int
 store_res_links_set(store_t *st, const hrx_res_t *res,
-    const hrx_res_field_t *f, int64_t id, const json_t *ids)
+    const hrx_res_field_t *f, int64_t id, const json_t *ids, int64_t at,
+    int fresh)
 {
     sqlite3_stmt  *stmt;
     unsigned       aux;
     size_t         i;
+    char          *keep;
     int            rc;
 
     aux = (unsigned) (f - res->fields);
+
+    if (fresh) {
+        goto add;               /* a row just made has no links yet */
+    }
 
     stmt = store_res_stmt(st, res, HRX_SQL_LINK_CLEAR, aux);
     if (stmt == NULL) {
         return STORE_ERROR;
     }
+    keep = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
+    if (ids != NULL && keep == NULL) {
+        store_int_error(st, SQLITE_NOMEM, "links");
+        store_res_done(stmt);
+        return STORE_ERROR;
+    }
     bind_named_int(stmt, ":id", id);
+    sqlite3_bind_text(stmt, bind_index(stmt, ":keep"), keep ? keep : "[]",
+                      -1, SQLITE_TRANSIENT);
+    free(keep);
     if (store_res_run(st, stmt, "clear links", NULL) != STORE_OK) {
         return STORE_ERROR;
     }
+
+add:
 
     for (i = 0; i < json_array_size(ids); i++) {
         stmt = store_res_stmt(st, res, HRX_SQL_LINK_ADD, aux);
@@ -470,6 +560,7 @@ store_res_links_set(store_t *st, const hrx_res_t *res,
             return STORE_ERROR;
         }
         bind_named_int(stmt, ":id", id);
+        bind_named_int(stmt, ":now", at);
         bind_named_int(stmt, ":other",
                        json_integer_value(json_array_get(ids, i)));
         rc = store_res_run(st, stmt, "add link", NULL);
@@ -664,4 +755,37 @@ store_event_date_delete(store_t *st, int64_t event_id, int64_t id)
     sqlite3_bind_int64(stmt, 2, id);
     return store_res_run(st, stmt, "delete event date", NULL) == STORE_OK
            ? STORE_OK : STORE_ERROR;
+}
+
+/* -------------------------------------------------------------------- */
+/* candidates */
+
+int
+store_candidate_route(store_t *st, int64_t tenant_id, int64_t id,
+    int *agent, int *has_agent)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_res_special(st, RES_CANDIDATE_ROUTE);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_int64(stmt, 2, id);
+
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        *agent = sqlite3_column_int(stmt, 0);
+        *has_agent = sqlite3_column_int(stmt, 1);
+        store_res_done(stmt);
+        return STORE_OK;
+    }
+    if (rc == SQLITE_DONE) {
+        store_res_done(stmt);
+        return STORE_NOTFOUND;
+    }
+    store_int_error(st, rc, "candidate route");
+    store_res_done(stmt);
+    return STORE_ERROR;
 }

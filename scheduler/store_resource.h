@@ -52,10 +52,12 @@ int store_res_dep_count(store_t *st, const hrx_res_t *res, unsigned dep,
 /* master group grants on row id (it is being deleted) */
 int store_res_ungrant(store_t *st, const hrx_res_t *res, int64_t id);
 
-/* the link set of an HRX_FT_IDS field: replace; read as JSON text
- * (malloc()ed, the caller frees) */
+/* the link set of an HRX_FT_IDS field: replace (ids NULL: clear; links
+ * that stay are kept, new ones made at at; fresh: row id was just made,
+ * it has none); read as JSON text (malloc()ed, the caller frees) */
 int store_res_links_set(store_t *st, const hrx_res_t *res,
-    const hrx_res_field_t *f, int64_t id, const json_t *ids);
+    const hrx_res_field_t *f, int64_t id, const json_t *ids, int64_t at,
+    int fresh);
 int store_res_links_get(store_t *st, const hrx_res_t *res,
     const hrx_res_field_t *f, int64_t id, char **json);
 
@@ -73,5 +75,9 @@ int store_event_date_insert(store_t *st, int64_t event_id, int64_t starts,
 int store_event_date_update(store_t *st, int64_t event_id, int64_t id,
     int64_t starts, int64_t ends, int64_t capacity);
 int store_event_date_delete(store_t *st, int64_t event_id, int64_t id);
+
+/* a candidate's route is "agent" (*agent), it has an agent_id */
+int store_candidate_route(store_t *st, int64_t tenant_id, int64_t id,
+    int *agent, int *has_agent);
 
 #endif /* HRX_SCHED_STORE_RESOURCE_H */

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hrx_checks.h"
 #include "hrx_resource.h"
 
 
@@ -812,17 +813,180 @@ hrx_check_questions(const json_t *value, const char *field,
 }
 
 
-/*
- * saved_searches.condition: an object.  Its grammar (docs/data-model.md,
- * "Saved-search conditions") is checked by the search compiler, which is
- * not part of this file.
- */
-static int
-hrx_check_object(const json_t *value, const char *field, hrx_res_err_t *err)
+/* ---- candidates ------------------------------------------------------ */
+
+/* E.164: ^\+[1-9][0-9]{6,14}$ (WhatsApp and SMS numbers) */
+int
+hrx_check_e164(const json_t *value, const char *field, hrx_res_err_t *err)
 {
+    size_t       i, len;
+    const char  *s;
+
+    s = json_string_value(value);
+    len = json_string_length(value);
+
+    for (i = 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            break;
+        }
+    }
+
+    if (len < 8 || len > 16 || s[0] != '+' || s[1] == '0' || i != len) {
+        return hrx_res_fail(err, 400, "invalid_value", field,
+                            "\"%s\" must be an E.164 number: \"+\", the "
+                            "country code and 6 to 14 more digits, such as "
+                            "\"+819012345678\"", field);
+    }
+
+    return 0;
+}
+
+
+/* ISO 3166-1 alpha-2, the codes assigned (as zoneinfo's iso3166.tab) */
+static const char  hrx_countries[] =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH "
+    "BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL "
+    "CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET "
+    "FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU "
+    "GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE "
+    "KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC "
+    "MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC "
+    "NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT "
+    "PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR "
+    "SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA "
+    "UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+
+int
+hrx_check_country(const json_t *value, const char *field, hrx_res_err_t *err)
+{
+    size_t       i;
+    const char  *s;
+
+    s = json_string_value(value);
+
+    if (json_string_length(value) == 2
+        && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z')
+    {
+        for (i = 0; i + 1 < sizeof(hrx_countries); i += 3) {
+            if (hrx_countries[i] == s[0] && hrx_countries[i + 1] == s[1]) {
+                return 0;
+            }
+        }
+    }
+
+    return hrx_res_fail(err, 400, "invalid_value", field,
+                        "\"%s\" must be an ISO 3166-1 alpha-2 country code "
+                        "in capitals, such as \"JP\"", field);
+}
+
+
+int
+hrx_custom_key_valid(const char *s, size_t len)
+{
+    return hrx_key_valid(s, len);
+}
+
+
+/*
+ * candidates.custom_fields: an object of at most 50 keys, each
+ * ^[a-z][a-z0-9_]{0,39}$ (the saved-search compiler addresses them as
+ * custom.<key>), each value a string (at most 1000 characters), a number
+ * or true/false.  Errors name "custom_fields.<key>".
+ */
+int
+hrx_check_custom_fields(const json_t *value, const char *field,
+    hrx_res_err_t *err)
+{
+    char         buf[160];
+    void        *it;
+    size_t       len;
+    json_t      *v;
+    const char  *key;
+
     if (!json_is_object(value)) {
         return hrx_res_fail(err, 400, "invalid_type", field,
                             "\"%s\" must be an object", field);
+    }
+
+    if (json_object_size(value) > HRX_CUSTOM_FIELDS_MAX) {
+        return hrx_res_fail(err, 400, "invalid_length", field,
+                            "\"%s\" may hold at most %d keys", field,
+                            HRX_CUSTOM_FIELDS_MAX);
+    }
+
+    for (it = json_object_iter((json_t *) value); it;
+         it = json_object_iter_next((json_t *) value, it))
+    {
+        key = json_object_iter_key(it);
+        v = json_object_iter_value(it);
+        len = strlen(key);
+
+        snprintf(buf, sizeof(buf), "%s.%.64s", field, key);
+
+        if (!hrx_key_valid(key, len)) {
+            return hrx_res_fail(err, 400, "invalid_value", buf,
+                                "\"%s\": a key must be lowercase letters, "
+                                "digits and \"_\" (at most 40), starting "
+                                "with a letter", buf);
+        }
+
+        if (json_is_string(v)) {
+            if (hrx_check_string(v, buf, 0, HRX_CUSTOM_VALUE_MAX, err) != 0)
+            {
+                return -1;
+            }
+
+        } else if (!json_is_number(v) && !json_is_boolean(v)) {
+            return hrx_res_fail(err, 400, "invalid_type", buf,
+                                "\"%s\" must be a string, a number, true "
+                                "or false", buf);
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Route and agent: route "agent" needs agent_id; agent_id is for route
+ * "agent" only.  What the body alone decides: a create (route absent is
+ * "direct"), or an update giving both.  An update giving one of them is
+ * checked against the row by the scheduler (apply_candidate_write).
+ */
+static int
+hrx_check_candidate(const json_t *body, int mode, hrx_res_err_t *err)
+{
+    int            agent, create;
+    const json_t  *route, *id;
+
+    create = (mode & 0xff) == HRX_RES_CREATE;
+    route = json_object_get(body, "route");
+    id = json_object_get(body, "agent_id");
+
+    if (route == NULL || json_is_null(route)) {
+        if (!create) {
+            return 0;
+        }
+
+        agent = 0;
+
+    } else {
+        agent = strcmp(json_string_value(route), "agent") == 0;
+    }
+
+    if (agent && (id == NULL ? create : json_is_null(id))) {
+        return hrx_res_fail(err, 400, "required", "agent_id",
+                            "\"agent_id\" is required when \"route\" is "
+                            "\"agent\"");
+    }
+
+    if (!agent && id != NULL && !json_is_null(id)
+        && (create || route != NULL))
+    {
+        return hrx_res_fail(err, 400, "invalid_value", "agent_id",
+                            "\"agent_id\" is only for \"route\": \"agent\" "
+                            "(the route is \"direct\")");
     }
 
     return 0;
@@ -945,7 +1109,7 @@ static const hrx_res_field_t  hrx_saved_search_fields[] = {
       .flags = HRX_F_REQUIRED, .ref = HRX_RES_SEARCH_GROUP },
     HRX_NAME_FIELD(0, 200),
     { .name = "condition", .type = HRX_FT_JSON, .flags = HRX_F_REQUIRED,
-      .max = 65536, .check = hrx_check_object },
+      .max = 65536, .check = hrx_check_condition },
     HRX_END_FIELD
 };
 
@@ -984,16 +1148,18 @@ static const hrx_res_field_t  hrx_form_fields[] = {
 
 /*
  * Merge variables ({candidate.family_name}, ...) are checked by the merge
- * library (shm/hrx_merge.c): its check goes into .check of subject,
- * body_text and body_html.
+ * library (shm/hrx_merge.c) through hrx_check_merge (shm/hrx_checks.c);
+ * the condition of a saved search by the search compiler through
+ * hrx_check_condition.
  */
 static const hrx_res_field_t  hrx_template_fields[] = {
     HRX_NAME_FIELD(HRX_F_UNIQUE, 200),
     { .name = "subject", .type = HRX_FT_STRING, .flags = HRX_F_REQUIRED,
-      .min = 1, .max = 255 },
+      .min = 1, .max = 255, .check = hrx_check_merge },
     { .name = "body_text", .type = HRX_FT_STRING, .flags = HRX_F_REQUIRED,
-      .min = 1, .max = 100000 },
-    { .name = "body_html", .type = HRX_FT_STRING, .max = 200000 },
+      .min = 1, .max = 100000, .check = hrx_check_merge },
+    { .name = "body_html", .type = HRX_FT_STRING, .max = 200000,
+      .check = hrx_check_merge },
     HRX_END_FIELD
 };
 
@@ -1005,9 +1171,65 @@ static const hrx_res_field_t  hrx_user_fields[] = {
     HRX_END_FIELD
 };
 
-static const hrx_res_field_t  hrx_no_fields[] = {
+/*
+ * Candidates (docs/data-model.md, "Candidates").  Reached by the operate
+ * rule; created and deleted with candidates.operate_other, edited by
+ * whoever operates on the row (HRX_RES_EDIT_BY_REACH).  label_ids is a
+ * link set whose links keep the time they were made; custom_fields a JSON
+ * column; route and agent_id are checked together (hrx_check_candidate,
+ * and against the row by the scheduler).  line_* are set by LINE linking
+ * only.
+ */
+static const char *const  hrx_candidate_status_values[] = {
+    "applied", "screening", "interview", "offer", "hired", "rejected",
+    "withdrawn", NULL
+};
+
+static const char *const  hrx_route_values[] = { "direct", "agent", NULL };
+
+static const hrx_res_field_t  hrx_candidate_fields[] = {
+    { .name = "family_name", .type = HRX_FT_STRING, .flags = HRX_F_REQUIRED,
+      .min = 1, .max = 100 },
+    { .name = "given_name", .type = HRX_FT_STRING, .min = 1, .max = 100 },
+    { .name = "family_name_kana", .type = HRX_FT_STRING, .min = 1,
+      .max = 100 },
+    { .name = "given_name_kana", .type = HRX_FT_STRING, .min = 1,
+      .max = 100 },
+    { .name = "email", .type = HRX_FT_STRING, .min = 3, .max = 254,
+      .check = hrx_check_email },
+    { .name = "phone", .type = HRX_FT_STRING, .min = 1, .max = 16,
+      .check = hrx_check_e164 },
+    { .name = "country", .type = HRX_FT_STRING, .min = 1, .max = 2,
+      .check = hrx_check_country },
+    { .name = "graduation_year", .type = HRX_FT_INT, .min = 1950,
+      .max = 2100 },
+    { .name = "school", .type = HRX_FT_STRING, .min = 1, .max = 200 },
+    { .name = "status", .type = HRX_FT_STRING, .min = 1, .max = 16,
+      .values = hrx_candidate_status_values, .dflt = "'applied'" },
+    { .name = "label_ids", .type = HRX_FT_IDS,
+      .max = HRX_CANDIDATE_LABELS_MAX, .ref = HRX_RES_LABEL,
+      .link = "candidate_labels", .link_self = "candidate_id",
+      .link_other = "label_id", .link_at = "labeled_at" },
+    { .name = "candidate_group_id", .type = HRX_FT_REF,
+      .ref = HRX_RES_CANDIDATE_GROUP },
+    { .name = "owner_id", .type = HRX_FT_REF, .ref = HRX_RES_USER },
+    { .name = "route", .type = HRX_FT_STRING, .min = 1, .max = 16,
+      .values = hrx_route_values, .dflt = "'direct'" },
+    { .name = "agent_id", .type = HRX_FT_REF, .ref = HRX_RES_AGENT },
+    { .name = "job_opening_id", .type = HRX_FT_REF,
+      .ref = HRX_RES_JOB_OPENING },
+    { .name = "custom_fields", .type = HRX_FT_JSON, .max = 65536,
+      .dflt = "'{}'", .check = hrx_check_custom_fields },
+    { .name = "whatsapp_number", .type = HRX_FT_STRING, .min = 1,
+      .max = 16, .check = hrx_check_e164 },
+    { .name = "opted_out", .type = HRX_FT_BOOL, .dflt = "0" },
+    { .name = "line_user_id", .type = HRX_FT_STRING,
+      .flags = HRX_F_READONLY },
+    { .name = "line_linked_at", .type = HRX_FT_TIME,
+      .flags = HRX_F_READONLY },
     HRX_END_FIELD
 };
+
 
 
 const hrx_res_t  hrx_resources[HRX_RES_MAX] = {
@@ -1089,9 +1311,10 @@ const hrx_res_t  hrx_resources[HRX_RES_MAX] = {
         hrx_user_fields, NULL },
 
     [HRX_RES_CANDIDATE] = {
-        HRX_RES_CANDIDATE, "candidate", NULL, "candidates",
+        HRX_RES_CANDIDATE, "candidate", "/api/v1/candidates", "candidates",
         HRX_PERM_CANDIDATES_OPERATE_OTHER, 0, HRX_REACH_CANDIDATE, NULL,
-        NULL, hrx_no_fields, NULL },
+        NULL, hrx_candidate_fields, NULL, HRX_RES_EDIT_BY_REACH,
+        hrx_check_candidate },
 };
 
 
@@ -1195,10 +1418,38 @@ hrx_res_field(const hrx_res_t *res, const char *name)
 
 /* ---- validation ------------------------------------------------------ */
 
+/* "\"a\" or \"b\"", "one of a, b, c" */
+static const char *
+hrx_values_text(const char *const *values, char *buf, size_t size)
+{
+    size_t    n, len;
+    unsigned  i;
+
+    for (n = 0; values[n]; n++) {
+        /* void */
+    }
+
+    if (n == 2) {
+        snprintf(buf, size, "\"%s\" or \"%s\"", values[0], values[1]);
+        return buf;
+    }
+
+    len = (size_t) snprintf(buf, size, "one of");
+
+    for (i = 0; values[i] && len < size; i++) {
+        len += (size_t) snprintf(buf + len, size - len, "%s %s",
+                                 i ? "," : "", values[i]);
+    }
+
+    return buf;
+}
+
+
 static int
 hrx_res_check_field(const hrx_res_field_t *f, const json_t *v,
     hrx_res_err_t *err)
 {
+    char         buf[160];
     size_t       i, n;
     const char  *s;
 
@@ -1220,8 +1471,9 @@ hrx_res_check_field(const hrx_res_field_t *f, const json_t *v,
 
             if (f->values[i] == NULL) {
                 return hrx_res_fail(err, 400, "invalid_value", f->name,
-                                    "\"%s\" must be \"%s\" or \"%s\"",
-                                    f->name, f->values[0], f->values[1]);
+                                    "\"%s\" must be %s", f->name,
+                                    hrx_values_text(f->values, buf,
+                                                    sizeof(buf)));
             }
         }
 
@@ -1316,8 +1568,9 @@ hrx_res_validate(const hrx_res_t *res, const json_t *body, int mode,
         }
 
         if (f->flags & HRX_F_READONLY) {
-            return hrx_res_fail(err, 400, "invalid_value", f->name,
-                                "\"%s\" is read-only", f->name);
+            return hrx_res_fail(err, 400, "read_only", f->name,
+                                "\"%s\" is read-only: it is set by hrx, "
+                                "never by a request", f->name);
         }
     }
 
@@ -1345,7 +1598,7 @@ hrx_res_validate(const hrx_res_t *res, const json_t *body, int mode,
         }
     }
 
-    return 0;
+    return res->check ? res->check(body, mode, err) : 0;
 }
 
 
@@ -1730,6 +1983,10 @@ hrx_res_sql(const hrx_res_t *res, hrx_sql_e kind, unsigned aux, char *buf,
 
         break;
 
+    case HRX_SQL_OBJECT:
+        hrx_sb_object(&sb, res);
+        break;
+
     case HRX_SQL_REACH:
         hrx_sb_add(&sb, "SELECT ");
         hrx_sb_reach(&sb, res);
@@ -1766,7 +2023,7 @@ hrx_res_sql(const hrx_res_t *res, hrx_sql_e kind, unsigned aux, char *buf,
             }
         }
 
-        hrx_sb_add(&sb, ", :now, :actor, :now, :actor) RETURNING id");
+        hrx_sb_add(&sb, ", :now, :actor, :now, :actor)");
         break;
 
     case HRX_SQL_UPDATE:
@@ -1825,12 +2082,19 @@ hrx_res_sql(const hrx_res_t *res, hrx_sql_e kind, unsigned aux, char *buf,
                        f->link_other, f->link, f->link_self);
 
         } else if (kind == HRX_SQL_LINK_CLEAR) {
-            hrx_sb_fmt(&sb, "DELETE FROM %s WHERE %s = :id", f->link,
-                       f->link_self);
+            hrx_sb_fmt(&sb, "DELETE FROM %s WHERE %s = :id AND %s NOT IN"
+                       " (SELECT value FROM json_each(:keep))", f->link,
+                       f->link_self, f->link_other);
+
+        } else if (f->link_at) {
+            hrx_sb_fmt(&sb, "INSERT OR IGNORE INTO %s (%s, %s, %s)"
+                       " VALUES (:id, :other, :now)", f->link, f->link_self,
+                       f->link_other, f->link_at);
 
         } else {
-            hrx_sb_fmt(&sb, "INSERT INTO %s (%s, %s) VALUES (:id, :other)",
-                       f->link, f->link_self, f->link_other);
+            hrx_sb_fmt(&sb, "INSERT OR IGNORE INTO %s (%s, %s)"
+                       " VALUES (:id, :other)", f->link, f->link_self,
+                       f->link_other);
         }
 
         break;

@@ -6,14 +6,21 @@
 2. baseline vs POST /api/v1/tokens: a durable command — parsed, appended to
    the ring, committed to SQLite (synchronous=FULL) by the scheduler and
    answered only then.
+3. POST /api/v1/searches/count on a tenant of 200 000 candidates (-c8):
+   three typical conditions, each a full scan of the tenant on the nginx
+   thread pool; ratio against a -c8 baseline of the same run.
 Prints requests/s, p50 and p99 latency and the ratio to the baseline.
 """
 import argparse
+import json
 import os
+import random
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 import requests
 
@@ -38,12 +45,113 @@ end
 """
 
 
+COUNT_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+wrk.body = '%s'
+"""
+
+SEARCH_CANDIDATES = 200000
+SEARCH_CONNECTIONS = 8
+SCHOOLS = ["Tokyo University", "Kyoto University", "Osaka University",
+           "Tokyo Institute of Technology", "Waseda University", "Keio University",
+           "Nagoya University", "Tohoku University", "Kyushu University",
+           "Hokkaido University", "Tokyo University of Science", "Kobe University",
+           "Hitotsubashi University", "Sophia University", None]
+STATUSES = ["applied", "screening", "interview", "offer", "hired", "rejected",
+            "withdrawn"]
+
+
+def search_fixture(h):
+    """A tenant of SEARCH_CANDIDATES candidates, written straight into the
+    database while the scheduler is stopped (a benchmark fixture: the
+    candidates API is not what is measured).  Returns (token, label id)."""
+    admin = h.login()
+    slug = "bench-search"
+    owner = "owner@bench-search.example"
+    r = admin.post(h.url("/api/v1/tenants"), json={
+        "slug": slug, "name": "Bench Search",
+        "admin": {"email": owner, "name": "Owner", "password": "bench password 1"}})
+    r.raise_for_status()
+    tenant = r.json()["id"]
+    s = h.login(owner, "bench password 1", tenant=slug)
+    label = s.post(h.url("/api/v1/labels"), json={"name": "event 2026"}).json()["id"]
+    token = s.post(h.url("/api/v1/tokens"), json={"name": "bench"}).json()["token"]
+    h.stop_scheduler()
+    rnd = random.Random(7)
+    now = int(time.time() * 1000)
+    con = sqlite3.connect(h.path("hrx.db"), timeout=30)
+    try:
+        with con:
+            first = con.execute("SELECT coalesce(max(id), 0) + 1 FROM candidates").fetchone()[0]
+            con.executemany(
+                "INSERT INTO candidates (id, tenant_id, family_name, given_name, email,"
+                " school, graduation_year, status, custom_fields, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((first + i, tenant, "Family%d" % i, "Given%d" % i,
+                  "c%d@example.%s" % (i, "jp" if i % 3 else "com"),
+                  SCHOOLS[rnd.randrange(len(SCHOOLS))], rnd.randrange(2022, 2031),
+                  STATUSES[rnd.randrange(len(STATUSES))],
+                  '{"score": %d}' % rnd.randrange(100), now, now)
+                 for i in range(SEARCH_CANDIDATES)))
+            con.executemany(
+                "INSERT INTO candidate_labels (candidate_id, label_id, labeled_at)"
+                " VALUES (?, ?, ?)",
+                ((first + i, label, now) for i in range(0, SEARCH_CANDIDATES, 10)))
+        # into the database file, as the scheduler's checkpoints would have
+        # it: readers then do not look every page up in a 40 MB WAL
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    h.start_scheduler()
+    return token, label
+
+
+def bench_search(h, d, duration):
+    t0 = time.time()
+    token, label = search_fixture(h)
+    print("search: %d candidates in one tenant, written in %.1f s; wrk -c%d"
+          % (SEARCH_CANDIDATES, time.time() - t0, SEARCH_CONNECTIONS))
+    conditions = [
+        ("status in + grad. year range",
+         {"all": [{"field": "status", "op": "in",
+                   "value": ["applied", "screening", "interview"]},
+                  {"field": "graduation_year", "op": "range", "value": [2026, 2027]}]}),
+        ("school contains", {"field": "school", "op": "contains", "value": "tokyo"}),
+        ("has_label", {"has_label": label}),
+    ]
+    base8 = wrk(h.url("/bench/return200"), duration, SEARCH_CONNECTIONS)
+    row("nginx return 200 (baseline, -c8)", base8, base8)
+    for name, cond in conditions:
+        body = json.dumps({"condition": cond})
+        alone = []
+        for _ in range(5):      # warm, and the latency of one count alone
+            t = time.time()
+            r = requests.post(h.url("/api/v1/searches/count"), data=body,
+                              headers={"Authorization": "Bearer " + token,
+                                       "Content-Type": "application/json"})
+            r.raise_for_status()
+            alone.append((time.time() - t) * 1000)
+        lua = os.path.join(d, "count.lua")
+        with open(lua, "w") as f:
+            f.write(COUNT_LUA % (token, body))
+        # a count takes tens of ms alone: wrk's 2 s timeout would drop some
+        res = wrk(h.url("/api/v1/searches/count"), duration, SEARCH_CONNECTIONS, lua,
+                  timeout=30)
+        row("count: %s" % name, res, base8)
+        print("%-34s %d hits; alone (1 connection): %.0f ms" % (
+            "", r.json()["count"], sorted(alone)[2]))
+
+
 def to_ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, duration, conns, script=None):
+def wrk(url, duration, conns, script=None, timeout=None):
     cmd = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % duration, "--latency", url]
+    if timeout:
+        cmd[1:1] = ["--timeout", "%ds" % timeout]
     if script:
         cmd[1:1] = ["-s", script]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -99,6 +207,7 @@ def main():
             batches = after["hrx_batches_committed_total"] - before["hrx_batches_committed_total"]
             print("durable commands: %d in %d SQLite commits (%.1f per fsync)"
                   % (applied, batches, applied / max(batches, 1)))
+            bench_search(h, d, a.duration)
         finally:
             h.stop()
 

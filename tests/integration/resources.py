@@ -3,7 +3,6 @@ CRUD, bad-input, reach and tenant-isolation tests: a new resource is
 covered by adding one line to RESOURCES."""
 
 import sqlite3
-import time
 import uuid
 
 
@@ -20,14 +19,19 @@ class Res:
     bodies, d holding the ids of the tenant's prerequisites (see
     prerequisites()); manage: the permission to change it; refs: [(key of d, field)] the reference fields, each
     tried with an id the tenant does not have; required: a required field;
-    text: (a string field, its maximum length); unique: the unique field."""
+    text: (a string field, its maximum length); unique: the unique field;
+    edit_by_reach: PATCH needs only reach, not manage."""
 
     def __init__(self, path, table, manage, create, patch, refs=(),
-                 required="name", text=("name", 200), unique=None):
+                 required="name", text=("name", 200), unique=None,
+                 edit_by_reach=False):
         self.path, self.table, self.manage = path, table, manage
         self.create, self.patch = create, patch
         self.refs, self.required, self.text = list(refs), required, text
         self.unique = unique
+        # edited by whoever reaches the row (candidates: the operate rule),
+        # not by the manage permission
+        self.edit_by_reach = edit_by_reach
 
     def __repr__(self):
         return self.path
@@ -97,6 +101,18 @@ RESOURCES = [
         lambda d: {"name": uniq("tpl"), "subject": "Hello", "body_text": "Dear candidate"},
         lambda d: {"body_html": "<p>Dear candidate</p>"},
         text=("subject", 255), unique="name"),
+    Res("candidates", "candidates", "candidates.operate_other",
+        lambda d: {"family_name": "山田", "given_name": "花子",
+                   "email": email("cand"), "label_ids": [d["label"]],
+                   "candidate_group_id": d["candidate_group"],
+                   "owner_id": d["user"], "job_opening_id": d["job_opening"],
+                   "route": "agent", "agent_id": d["agent"],
+                   "custom_fields": {"score": 80}},
+        lambda d: {"status": "screening", "school": "Kyoto University"},
+        refs=[("label", "label_ids"), ("candidate_group", "candidate_group_id"),
+              ("user", "owner_id"), ("job_opening", "job_opening_id"),
+              ("agent", "agent_id")],
+        required="family_name", text=("family_name", 100), edit_by_reach=True),
 ]
 
 BY_PATH = {r.path: r for r in RESOURCES}
@@ -135,29 +151,14 @@ def make_user(hrx, owner, role_id=None, groups=None, password="a long password 1
     return s
 
 
-def make_candidate(hrx, sess, group_id=None):
-    """A candidate of sess's tenant.  Through the candidates API when the
-    module serves it; until then written straight into SQLite (the
-    scheduler only holds the write lock while it applies a batch)."""
-    body = {"family_name": "Yamada", "given_name": "Hanako"}
+def make_candidate(hrx, sess, group_id=None, **fields):
+    """A candidate of sess's tenant, through POST /api/v1/candidates."""
+    body = dict({"family_name": "Yamada", "given_name": "Hanako"}, **fields)
     if group_id:
         body["candidate_group_id"] = group_id
     r = sess.post(hrx.url("/api/v1/candidates"), json=body)
-    if r.status_code == 201:
-        return r.json()["id"]
-    assert r.status_code in (404, 405), r.text
-    con = sqlite3.connect(hrx.path("hrx.db"), timeout=10)
-    try:
-        with con:
-            now = int(time.time() * 1000)
-            cur = con.execute(
-                "INSERT INTO candidates (tenant_id, family_name, given_name,"
-                " candidate_group_id, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (sess.tenant["id"], "Yamada", "Hanako", group_id, now, now))
-            return cur.lastrowid
-    finally:
-        con.close()
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
 
 
 def db_write(hrx, sql, args=()):
@@ -185,6 +186,8 @@ def prerequisites(hrx, owner):
     d["event_group"] = post(hrx, owner, "event-groups", {"name": uniq("eg")})["id"]
     d["candidate_group"] = post(hrx, owner, "candidate-groups", {"name": uniq("cg")})["id"]
     d["master_group"] = post(hrx, owner, "master-groups", {"name": uniq("mg")})["id"]
+    d["label"] = post(hrx, owner, "labels", {"name": uniq("lb")})["id"]
+    d["agent"] = post(hrx, owner, "agents", {"name": "Agency", "email": email("ag")})["id"]
     d["candidate"] = make_candidate(hrx, owner)
     return d
 

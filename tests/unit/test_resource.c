@@ -125,7 +125,7 @@ test_resource_validate_fields(void **state)
           "{\"candidate_id\":1,\"starts_at\":\"2027-02-30T00:00:00Z\"}",
           "invalid_value", "starts_at");
     check(HRX_RES_ROLE, HRX_RES_CREATE,
-          "{\"name\":\"r\",\"builtin\":true}", "invalid_value", "builtin");
+          "{\"name\":\"r\",\"builtin\":true}", "read_only", "builtin");
     check(HRX_RES_ROLE, HRX_RES_CREATE,
           "{\"name\":\"r\",\"permissions\":[\"users.admin\",\"x\"]}",
           "invalid_value", "permissions[1]");
@@ -178,6 +178,74 @@ test_resource_validate_nested(void **state)
           "{\"name\":\"f\",\"questions\":[{\"key\":\"a\",\"label\":\"A\","
           "\"type\":\"date\",\"choices\":[\"x\"]}]}", "invalid_value",
           "questions[0].choices");
+}
+
+
+static void
+test_resource_candidates(void **state)
+{
+    hrx_res_id_e  c = HRX_RES_CANDIDATE;
+
+    (void) state;
+
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"山田\"}", NULL, NULL);
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"Yamada\",\"given_name\":\"Hanako\","
+          "\"email\":\"h@example.jp\",\"phone\":\"+819012345678\","
+          "\"country\":\"JP\",\"graduation_year\":2027,"
+          "\"status\":\"offer\",\"label_ids\":[1,2],\"route\":\"agent\","
+          "\"agent_id\":3,\"custom_fields\":{\"score\":8.5,\"a_b\":\"x\","
+          "\"ok\":true},\"opted_out\":false,"
+          "\"whatsapp_number\":\"+33612345678\"}", NULL, NULL);
+    check(c, HRX_RES_CREATE, "{}", "required", "family_name");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"phone\":\"0901234\"}",
+          "invalid_value", "phone");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"phone\":\"+0123456\"}",
+          "invalid_value", "phone");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"whatsapp_number\":\"+81 90\"}",
+          "invalid_value", "whatsapp_number");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"country\":\"jp\"}",
+          "invalid_value", "country");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"country\":\"XX\"}",
+          "invalid_value", "country");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"graduation_year\":1949}",
+          "invalid_value", "graduation_year");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"status\":\"gone\"}",
+          "invalid_value", "status");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"route\":\"agent\"}",
+          "required", "agent_id");
+    check(c, HRX_RES_CREATE, "{\"family_name\":\"x\",\"agent_id\":2}",
+          "invalid_value", "agent_id");
+    check(c, HRX_RES_UPDATE, "{\"agent_id\":2}", NULL, NULL);
+    check(c, HRX_RES_UPDATE, "{\"route\":\"agent\",\"agent_id\":null}",
+          "required", "agent_id");
+    check(c, HRX_RES_UPDATE, "{\"route\":\"direct\",\"agent_id\":4}",
+          "invalid_value", "agent_id");
+    check(c, HRX_RES_UPDATE, "{\"family_name\":null}", "required",
+          "family_name");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"custom_fields\":{\"Bad\":1}}",
+          "invalid_value", "custom_fields.Bad");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"custom_fields\":{\"a\":null}}",
+          "invalid_type", "custom_fields.a");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"custom_fields\":{\"a\":[1]}}",
+          "invalid_type", "custom_fields.a");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"custom_fields\":[]}",
+          "invalid_type", "custom_fields");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"label_ids\":[1,1]}",
+          "invalid_value", "label_ids[1]");
+    check(c, HRX_RES_CREATE,
+          "{\"family_name\":\"x\",\"line_user_id\":\"U1\"}",
+          "read_only", "line_user_id");
+    check(c, HRX_RES_UPDATE,
+          "{\"line_linked_at\":\"2027-01-01T00:00:00Z\"}",
+          "read_only", "line_linked_at");
 }
 
 
@@ -297,6 +365,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resource_validate_fields),
         cmocka_unit_test(test_resource_validate_nested),
+        cmocka_unit_test(test_resource_candidates),
         cmocka_unit_test(test_resource_sql),
         cmocka_unit_test(test_resource_lookups),
         cmocka_unit_test(test_resource_time),
