@@ -61,6 +61,7 @@
 #include "hrx_search.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_api_search.h"
+#include "ngx_http_hrx_task.h"
 #include "ngx_http_hrx_auth.h"
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_reach.h"
@@ -123,13 +124,12 @@ static ngx_int_t ngx_http_hrx_search_start(ngx_http_request_t *r,
     ngx_http_hrx_search_kind_e kind, int64_t after, ngx_uint_t limit);
 static char *ngx_http_hrx_search_sql(ngx_http_request_t *r,
     const hrx_search_t *s, ngx_http_hrx_search_kind_e kind);
-#if (NGX_THREADS)
+static void ngx_http_hrx_search_cleanup(void *data);
 static void ngx_http_hrx_search_thread(void *data, ngx_log_t *log);
-static void ngx_http_hrx_search_event(ngx_event_t *ev);
-static void ngx_http_hrx_search_wait(ngx_http_request_t *r);
+static ngx_int_t ngx_http_hrx_search_resume(ngx_http_request_t *r,
+    ngx_http_hrx_ctx_t *ctx);
 static ngx_int_t ngx_http_hrx_search_reply(ngx_http_request_t *r,
     ngx_http_hrx_search_task_t *t);
-#endif
 
 
 /* ---- handlers ----------------------------------------------------------- */
@@ -361,36 +361,28 @@ ngx_http_hrx_saved_search(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
 
 /* ---- the thread task -------------------------------------------------- */
 
-/* takes s: freed here or when the task is done */
+/* takes s: freed by the request's pool cleanup, with the rest of t */
 static ngx_int_t
 ngx_http_hrx_search_start(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
     hrx_search_t *s, ngx_http_hrx_search_kind_e kind, int64_t after,
     ngx_uint_t limit)
 {
-#if (NGX_THREADS)
     char                        *sql;
-    ngx_thread_task_t           *task;
+    ngx_pool_cleanup_t          *cln;
     ngx_http_hrx_main_conf_t    *hmcf;
     ngx_http_hrx_search_task_t  *t;
 
     hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
 
     sql = ngx_http_hrx_search_sql(r, s, kind);
-    if (sql == NULL) {
-        hrx_search_free(s);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    t = ngx_pcalloc(r->pool, sizeof(ngx_http_hrx_search_task_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
 
-    task = ngx_thread_task_alloc(r->pool,
-                                 sizeof(ngx_http_hrx_search_task_t));
-    if (task == NULL) {
+    if (sql == NULL || t == NULL || cln == NULL) {
         ngx_free(sql);
         hrx_search_free(s);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    t = task->ctx;
-    ngx_memzero(t, sizeof(ngx_http_hrx_search_task_t));
 
     t->request = r;
     t->kind = kind;
@@ -402,38 +394,24 @@ ngx_http_hrx_search_start(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
     t->limit = limit;
     t->rc = NGX_ERROR;
 
-    task->handler = ngx_http_hrx_search_thread;
-    task->event.handler = ngx_http_hrx_search_event;
-    task->event.data = t;
+    cln->handler = ngx_http_hrx_search_cleanup;
+    cln->data = t;
 
-    if (ngx_thread_task_post(hmcf->thread_pool, task) != NGX_OK) {
-        ngx_free(sql);
-        hrx_search_free(s);
-        return ngx_http_hrx_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "busy", NULL,
-                                       "too many searches are running; "
-                                       "try again");
-    }
+    return ngx_http_hrx_task_run(r, ctx, ngx_http_hrx_search_thread, NULL, t,
+                                 ngx_http_hrx_search_resume,
+                                 "too many searches are running; try again");
+}
 
-    ctx->task_running = 1;
 
-    r->main->blocked++;
-    r->aio = 1;
+/* the request is going away: what the search and the task allocated */
+static void
+ngx_http_hrx_search_cleanup(void *data)
+{
+    ngx_http_hrx_search_task_t *t = data;
 
-    r->read_event_handler = ngx_http_test_reading;
-    r->write_event_handler = ngx_http_hrx_search_wait;
-
-    return NGX_DONE;
-#else
-    (void) ctx;
-    (void) kind;
-    (void) after;
-    (void) limit;
-    hrx_search_free(s);
-    return ngx_http_hrx_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                   "internal", NULL,
-                                   "nginx was built without threads");
-#endif
+    hrx_search_free(t->search);
+    ngx_free(t->sql);
+    free(t->body);
 }
 
 
@@ -502,8 +480,6 @@ ngx_http_hrx_search_sql(ngx_http_request_t *r, const hrx_search_t *s,
     return sql;
 }
 
-
-#if (NGX_THREADS)
 
 /*
  * This thread's connection; every one opened is also in the registry, so
@@ -833,60 +809,11 @@ failed:
 }
 
 
-/* on the event loop when the task is done */
-static void
-ngx_http_hrx_search_event(ngx_event_t *ev)
+/* on the event loop when the task is done and the client still waits */
+static ngx_int_t
+ngx_http_hrx_search_resume(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
-    ngx_connection_t            *c;
-    ngx_http_request_t          *r;
-    ngx_http_hrx_ctx_t          *ctx;
-    ngx_http_hrx_search_task_t  *t;
-
-    t = ev->data;
-    r = t->request;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_hrx_module);
-    ctx->task_running = 0;
-
-    hrx_search_free(t->search);
-    t->search = NULL;
-    ngx_free(t->sql);
-    t->sql = NULL;
-
-    if (r->write_event_handler == ngx_http_hrx_search_wait) {
-        r->write_event_handler = ngx_http_request_empty_handler;
-        r->read_event_handler = ngx_http_block_reading;
-
-        rc = ngx_http_hrx_search_reply(r, t);
-        free(t->body);
-        t->body = NULL;
-
-        ngx_http_finalize_request(r, rc);
-
-    } else {
-        /* the request was terminated meanwhile: nginx's finalizer */
-        free(t->body);
-        t->body = NULL;
-
-        r->write_event_handler(r);
-    }
-
-    ngx_http_run_posted_requests(c);
-}
-
-
-/* a write event while the task runs: nothing to do yet */
-static void
-ngx_http_hrx_search_wait(ngx_http_request_t *r)
-{
-    (void) r;
+    return ngx_http_hrx_search_reply(r, ctx->task_data);
 }
 
 
@@ -943,11 +870,3 @@ ngx_http_hrx_search_reply(ngx_http_request_t *r,
     return ngx_http_hrx_send(r, NGX_HTTP_OK, p, t->len);
 }
 
-#else
-
-void
-ngx_http_hrx_search_exit(void)
-{
-}
-
-#endif /* NGX_THREADS */

@@ -32,9 +32,8 @@
  *      "first_id", "last_id"}, is what the client gets; the wait is
  *      hrx_import_timeout, not hrx_reply_timeout.
  *
- * While the task runs the request is blocked (r->main->blocked, as for
- * password hashing in ngx_http_hrx_login.c): nginx does not free it if
- * the client goes away, it finalizes it when the task is done.  The task
+ * The work runs through ngx_http_hrx_task.c (the request is blocked while
+ * it runs: nginx does not free it if the client goes away).  The task
  * reads only what is set before it is posted and writes only the job;
  * it allocates with malloc() (the request's pool is not thread-safe) and
  * what it hands back is freed by the request's pool cleanup, which also
@@ -53,6 +52,7 @@
 #include "hrx_resource.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_import.h"
+#include "ngx_http_hrx_task.h"
 #include "ngx_http_hrx_auth.h"
 #include "ngx_http_hrx_command.h"
 #include "ngx_http_hrx_reply.h"
@@ -114,17 +114,10 @@ typedef struct {
 } ngx_http_hrx_import_t;
 
 
-typedef struct {
-    ngx_http_hrx_import_t       *job;
-} ngx_http_hrx_import_task_t;
-
-
 static ngx_int_t ngx_http_hrx_import_format(ngx_http_request_t *r,
     hrx_import_format_e *format);
 static void ngx_http_hrx_import_cleanup(void *data);
 static void ngx_http_hrx_import_thread(void *data, ngx_log_t *log);
-static void ngx_http_hrx_import_event(ngx_event_t *ev);
-static void ngx_http_hrx_import_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_hrx_import_submit(ngx_http_request_t *r,
     ngx_http_hrx_ctx_t *ctx);
 static ngx_int_t ngx_http_hrx_import_done(ngx_http_request_t *r,
@@ -149,13 +142,11 @@ ngx_http_hrx_api_candidates_import(ngx_http_request_t *r,
 {
     off_t                       size;
     ngx_chain_t                *cl;
-    ngx_thread_task_t          *task;
     ngx_pool_cleanup_t         *cln;
     hrx_import_format_e         format;
     ngx_http_hrx_import_t      *job;
     ngx_http_hrx_loc_conf_t    *hlcf;
     ngx_http_hrx_main_conf_t   *hmcf;
-    ngx_http_hrx_import_task_t *t;
 
     hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
     hlcf = ngx_http_get_module_loc_conf(r, ngx_http_hrx_module);
@@ -217,35 +208,10 @@ ngx_http_hrx_api_candidates_import(ngx_http_request_t *r,
     cln->data = job;
 
     ctx->import = job;
-    ctx->resume = ngx_http_hrx_import_submit;
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_hrx_import_task_t));
-    if (task == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    t = task->ctx;
-    t->job = job;
-
-    task->handler = ngx_http_hrx_import_thread;
-    task->event.handler = ngx_http_hrx_import_event;
-    task->event.data = r;
-
-    if (ngx_thread_task_post(hmcf->thread_pool, task) != NGX_OK) {
-        return ngx_http_hrx_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "busy", NULL,
-                                       "too much work is queued; try again");
-    }
-
-    ctx->task_running = 1;
-
-    r->main->blocked++;
-    r->aio = 1;
-
-    r->read_event_handler = ngx_http_test_reading;
-    r->write_event_handler = ngx_http_hrx_import_resume;
-
-    return NGX_DONE;
+    return ngx_http_hrx_task_run(r, ctx, ngx_http_hrx_import_thread, NULL,
+                                 job, ngx_http_hrx_import_submit,
+                                 "too much work is queued; try again");
 }
 
 
@@ -322,56 +288,6 @@ ngx_http_hrx_import_cleanup(void *data)
 
     free(job->body);
     job->body = NULL;
-}
-
-
-/* ---- on the event loop, after the task ------------------------------ */
-
-static void
-ngx_http_hrx_import_event(ngx_event_t *ev)
-{
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-    ngx_http_hrx_ctx_t  *ctx;
-
-    r = ev->data;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_hrx_module);
-    ctx->task_running = 0;
-
-    /* ours, or nginx's finalizer if the request was terminated meanwhile */
-    r->write_event_handler(r);
-
-    ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_hrx_import_resume(ngx_http_request_t *r)
-{
-    ngx_int_t            rc;
-    ngx_http_hrx_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_hrx_module);
-
-    if (ctx->task_running) {
-        return;
-    }
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-    r->read_event_handler = ngx_http_block_reading;
-
-    rc = ctx->resume(r, ctx);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
 }
 
 
@@ -453,8 +369,6 @@ ngx_http_hrx_import_done(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
 static void
 ngx_http_hrx_import_thread(void *data, ngx_log_t *log)
 {
-    ngx_http_hrx_import_task_t *t = data;
-
     u_char                 *chunk;
     off_t                   off, size;
     size_t                  n;
@@ -467,7 +381,7 @@ ngx_http_hrx_import_thread(void *data, ngx_log_t *log)
     hrx_res_err_t           err;
     ngx_http_hrx_import_t  *job;
 
-    job = t->job;
+    job = data;
     start = hrx_monotonic_ms();
     chunk = NULL;
     job->res = hrx_res(HRX_RES_CANDIDATE);

@@ -24,6 +24,7 @@
 #include "hrx_codec.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_login.h"
+#include "ngx_http_hrx_task.h"
 #include "ngx_http_hrx_auth.h"
 #include "ngx_http_hrx_command.h"
 #include "ngx_http_hrx_db.h"
@@ -59,9 +60,8 @@ static ngx_int_t ngx_http_hrx_logout_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_hrx_invalid_credentials(ngx_http_request_t *r);
 static ngx_int_t ngx_http_hrx_set_cookie(ngx_http_request_t *r,
     ngx_str_t *token, time_t max_age);
-static void ngx_http_hrx_pw_thread(void *data, ngx_log_t *log);
-static void ngx_http_hrx_pw_event(ngx_event_t *ev);
-static void ngx_http_hrx_pw_resume(ngx_http_request_t *r);
+static void ngx_http_hrx_pw_work(void *data, ngx_log_t *log);
+static void ngx_http_hrx_pw_done(void *data);
 
 
 ngx_int_t
@@ -454,30 +454,17 @@ ngx_http_hrx_count(ngx_http_request_t *r, hrx_counter_e c)
 
 
 /*
- * The thread task.  While it runs the request is "blocked" (nginx does
- * not free it even if the client goes away: it then only replaces the
- * write handler with its finalizer, which the completion calls) and
- * r->aio is set.  The task touches nothing but its context: the password
- * copy, the stored hash, the result fields.
+ * The password work, on the thread pool (ngx_http_hrx_task.c).  It touches
+ * nothing but the request's ctx fields made for it: the password copy,
+ * the stored hash, the result.  The copy is wiped as soon as the work is
+ * done, whether or not the client is still there.
  */
-
-typedef struct {
-    ngx_http_hrx_ctx_t  *ctx;
-} ngx_http_hrx_pw_task_t;
-
 
 ngx_int_t
 ngx_http_hrx_password_task(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
     const char *password, size_t len, char *stored,
     ngx_http_hrx_resume_pt resume)
 {
-#if (NGX_THREADS)
-    ngx_thread_task_t          *task;
-    ngx_http_hrx_pw_task_t     *t;
-    ngx_http_hrx_main_conf_t   *hmcf;
-
-    hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
-
     ctx->password.data = ngx_pnalloc(r->pool, len ? len : 1);
     if (ctx->password.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -487,50 +474,18 @@ ngx_http_hrx_password_task(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
     ctx->password.len = len;
     ctx->pw_stored = stored;
     ctx->pw_result = -1;
-    ctx->resume = resume;
 
-    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_hrx_pw_task_t));
-    if (task == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    t = task->ctx;
-    t->ctx = ctx;
-
-    task->handler = ngx_http_hrx_pw_thread;
-    task->event.handler = ngx_http_hrx_pw_event;
-    task->event.data = r;
-
-    if (ngx_thread_task_post(hmcf->thread_pool, task) != NGX_OK) {
-        return ngx_http_hrx_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "busy", NULL,
-                                       "too many passwords are being "
-                                       "checked; try again");
-    }
-
-    ctx->task_running = 1;
-
-    r->main->blocked++;
-    r->aio = 1;
-
-    r->read_event_handler = ngx_http_test_reading;
-    r->write_event_handler = ngx_http_hrx_pw_resume;
-
-    return NGX_DONE;
-#else
-    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-#endif
+    return ngx_http_hrx_task_run(r, ctx, ngx_http_hrx_pw_work,
+                                 ngx_http_hrx_pw_done, ctx, resume,
+                                 "too many passwords are being checked; "
+                                 "try again");
 }
 
 
 static void
-ngx_http_hrx_pw_thread(void *data, ngx_log_t *log)
+ngx_http_hrx_pw_work(void *data, ngx_log_t *log)
 {
-    ngx_http_hrx_pw_task_t *t = data;
-
-    ngx_http_hrx_ctx_t  *ctx;
-
-    ctx = t->ctx;
+    ngx_http_hrx_ctx_t *ctx = data;
 
     if (ctx->pw_stored) {
         ctx->pw_result = hrx_password_verify((const char *) ctx->password.data,
@@ -544,53 +499,10 @@ ngx_http_hrx_pw_thread(void *data, ngx_log_t *log)
 }
 
 
-/* on the event loop, when the task is done */
 static void
-ngx_http_hrx_pw_event(ngx_event_t *ev)
+ngx_http_hrx_pw_done(void *data)
 {
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-    ngx_http_hrx_ctx_t  *ctx;
-
-    r = ev->data;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    r->main->blocked--;
-    r->aio = 0;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_hrx_module);
-    ctx->task_running = 0;
+    ngx_http_hrx_ctx_t *ctx = data;
 
     ngx_explicit_memzero(ctx->password.data, ctx->password.len);
-
-    /* ours, or nginx's finalizer if the request was terminated meanwhile */
-    r->write_event_handler(r);
-
-    ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_hrx_pw_resume(ngx_http_request_t *r)
-{
-    ngx_int_t            rc;
-    ngx_http_hrx_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_hrx_module);
-
-    if (ctx->task_running) {
-        /* a write event while the task runs: nothing to do yet */
-        return;
-    }
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-    r->read_event_handler = ngx_http_block_reading;
-
-    rc = ctx->resume(r, ctx);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
 }

@@ -77,6 +77,10 @@
 
 #include "hrx_import.h"
 #include "ngx_http_hrx_module.h"
+
+#if !(NGX_THREADS)
+#error "hrx needs nginx built --with-threads (Debian's nginx is)"
+#endif
 #include "ngx_http_hrx_handler.h"
 #include "ngx_http_hrx_park.h"
 #include "ngx_http_hrx_db.h"

@@ -101,8 +101,9 @@ struct ngx_http_hrx_ctx_s {
     u_char                      *reply_body;
     size_t                       reply_len;
 
-    /* thread task (password hashing) */
+    /* thread task (ngx_http_hrx_task.c) */
     ngx_http_hrx_resume_pt       resume;
+    void                        *task_data;
 
     /* per-route state kept across the wait */
     ngx_str_t                    secret;    /* session or API token */
