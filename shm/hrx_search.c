@@ -158,9 +158,16 @@ static const hrx_search_field_t hrx_search_custom_field = {
     "custom", HRX_CUSTOM_COLUMN, HRX_FT_CUSTOM, NULL
 };
 
+/*
+ * has_label as IN rather than a correlated EXISTS: SQLite can then start
+ * from the label's index (candidate_labels_label) and look candidates up
+ * by rowid, instead of probing the label table once per candidate of the
+ * tenant.  Neither column is ever NULL, so IN is never NULL and "not"
+ * stays an exact complement.
+ */
 #define HRX_SQL_HAS_LABEL                                                     \
-    "EXISTS (SELECT 1 FROM candidate_labels cl"                               \
-    " WHERE cl.candidate_id = c.id AND cl.label_id = ?)"
+    "c.id IN (SELECT cl.candidate_id FROM candidate_labels cl"                \
+    " WHERE cl.label_id = ?)"
 #define HRX_SQL_HAS_INTERVIEW                                                 \
     "EXISTS (SELECT 1 FROM interviews i WHERE i.candidate_id = c.id)"
 

@@ -932,8 +932,8 @@ static const sql_case_t sql_cases[] = {
       "json_extract(c.custom_fields, ?) <= ?)",
       "t:$.since;t:$.since;t:2026-04" },
     { "{'not':{'not':{'has_label':1}}}",
-      "(((EXISTS (SELECT 1 FROM candidate_labels cl WHERE cl.candidate_id "
-      "= c.id AND cl.label_id = ?)) IS NOT 1) IS NOT 1)", "i:1" },
+      "(((c.id IN (SELECT cl.candidate_id FROM candidate_labels cl WHERE "
+      "cl.label_id = ?)) IS NOT 1) IS NOT 1)", "i:1" },
     { "{'field':'custom.city','op':'regex','value':'^T'}",
       "(hrx_regexp(?, json_extract(c.custom_fields, ?)))",
       "t:^T;t:$.city" },
@@ -941,8 +941,8 @@ static const sql_case_t sql_cases[] = {
       "(instr(lower(json_extract(c.custom_fields, ?)), lower(?)) > 0)",
       "t:$.city;t:ky" },
     { "{'has_label':12}",
-      "(EXISTS (SELECT 1 FROM candidate_labels cl WHERE cl.candidate_id = "
-      "c.id AND cl.label_id = ?))", "i:12" },
+      "(c.id IN (SELECT cl.candidate_id FROM candidate_labels cl WHERE "
+      "cl.label_id = ?))", "i:12" },
     { "{'has_line_link':false}", "(c.line_user_id IS NULL)", "" },
     { "{'agent_route':true}", "(c.route = 'agent')", "" },
     { "{'agent_route':false}", "(c.route <> 'agent')", "" },
