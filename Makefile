@@ -76,9 +76,14 @@ $(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(MOD_HDRS) $(SHM_SRCS) $(SHM_
 $(BUILD)/.dir:
 	mkdir -p $(BUILD)/unit && touch $@
 
-# each unit test links only the shm code it tests (all of shm/ is small)
+# each unit test links only the shm code it tests (all of shm/ is small);
+# the search test runs its conditions over the real schema
+UNIT_EXTRA :=
+$(BUILD)/unit/test_search $(BUILD)/vg/test_search: UNIT_EXTRA := scheduler/schema.c
+$(BUILD)/unit/test_search $(BUILD)/vg/test_search: scheduler/schema.c scheduler/schema.h
+
 $(BUILD)/unit/%: tests/unit/%.c $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
-	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $< $(SHM_SRCS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(SAN) -Ischeduler -o $@ $< $(SHM_SRCS) $(UNIT_EXTRA) $(LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -86,7 +91,7 @@ unit: $(UNIT_BINS)
 # valgrind wants binaries without ASan; the multi-process test is left to ASan
 $(BUILD)/vg/%: tests/unit/%.c $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
 	@mkdir -p $(BUILD)/vg
-	$(CC) $(ALL_CFLAGS) -O0 -o $@ $< $(SHM_SRCS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -O0 -Ischeduler -o $@ $< $(SHM_SRCS) $(UNIT_EXTRA) $(LIBS) -lcmocka
 
 VG_BINS := $(filter-out $(BUILD)/vg/test_ring_mp,$(patsubst tests/unit/%.c,$(BUILD)/vg/%,$(UNIT_SRCS)))
 valgrind: $(VG_BINS)

@@ -11,6 +11,9 @@
  * Migrations, in order; migration N (1-based) brings user_version from
  * N-1 to N.  Never edit one that has shipped: add the next.
  */
+
+#include "schema.h"
+
 const char *const store_migrations[] = {
 
     /*

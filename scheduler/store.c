@@ -40,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "hrx_search.h"
+#include "schema.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -178,9 +179,6 @@ static const char *const store_sql[STMT_MAX] = {
 
 
 
-/* the migrations, in order: scheduler/schema.c */
-extern const char *const store_migrations[];
-extern const int store_migration_count;
 #define STORE_SCHEMA_VERSION  store_migration_count
 
 struct store_s {

@@ -25,56 +25,10 @@
 #include <cmocka.h>
 
 #include "hrx_search.h"
+#include "schema.h"      /* the real migrations, linked in */
 
 #define TENANT        1
 #define TENANT_ROWS   48
-
-/* migration 2, as in scheduler/schema.c (the tables a condition reads) */
-static const char *const ddl =
-    "CREATE TABLE candidates ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
-    "  family_name TEXT NOT NULL, given_name TEXT,"
-    "  family_name_kana TEXT, given_name_kana TEXT,"
-    "  email TEXT COLLATE NOCASE, phone TEXT, country TEXT,"
-    "  graduation_year INTEGER, school TEXT,"
-    "  status TEXT NOT NULL DEFAULT 'applied',"
-    "  candidate_group_id INTEGER REFERENCES candidate_groups(id),"
-    "  owner_id INTEGER REFERENCES users(id),"
-    "  route TEXT NOT NULL DEFAULT 'direct'"
-    "    CHECK (route IN ('direct','agent')),"
-    "  agent_id INTEGER REFERENCES agents(id),"
-    "  job_opening_id INTEGER REFERENCES job_openings(id),"
-    "  custom_fields TEXT NOT NULL DEFAULT '{}',"
-    "  line_user_id TEXT, line_linked_at INTEGER,"
-    "  whatsapp_number TEXT,"
-    "  opted_out INTEGER NOT NULL DEFAULT 0,"
-    "  created_at INTEGER NOT NULL, created_by INTEGER,"
-    "  updated_at INTEGER NOT NULL, updated_by INTEGER);"
-    "CREATE INDEX candidates_tenant ON candidates(tenant_id, id);"
-    "CREATE INDEX candidates_tenant_email ON candidates(tenant_id, email);"
-    "CREATE INDEX candidates_tenant_status ON candidates(tenant_id, status);"
-    "CREATE UNIQUE INDEX candidates_line_user"
-    "  ON candidates(tenant_id, line_user_id) WHERE line_user_id IS NOT NULL;"
-    "CREATE TABLE candidate_labels ("
-    "  candidate_id INTEGER NOT NULL"
-    "    REFERENCES candidates(id) ON DELETE CASCADE,"
-    "  label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,"
-    "  labeled_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (candidate_id, label_id)) WITHOUT ROWID;"
-    "CREATE INDEX candidate_labels_label ON candidate_labels(label_id);"
-    "CREATE TABLE interviews ("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
-    "  candidate_id INTEGER NOT NULL"
-    "    REFERENCES candidates(id) ON DELETE CASCADE,"
-    "  job_opening_id INTEGER REFERENCES job_openings(id),"
-    "  starts_at INTEGER NOT NULL, location TEXT,"
-    "  interviewer_id INTEGER REFERENCES users(id),"
-    "  created_at INTEGER NOT NULL, created_by INTEGER,"
-    "  updated_at INTEGER NOT NULL, updated_by INTEGER);"
-    "CREATE INDEX interviews_candidate ON interviews(candidate_id, starts_at);"
-    "CREATE INDEX interviews_tenant ON interviews(tenant_id, id);";
 
 #define SEED_INSERT                                                           \
     "INSERT INTO candidates (id, tenant_id, family_name, given_name,"         \
@@ -595,6 +549,7 @@ insert_rows(sqlite3 *db, const char *prefix, const char *const *rows,
 static int
 search_setup(void **state)
 {
+    int              i;
     search_state_t  *st;
 
     st = calloc(1, sizeof(*st));
@@ -602,7 +557,9 @@ search_setup(void **state)
     assert_int_equal(sqlite3_open(":memory:", &st->db), SQLITE_OK);
     assert_int_equal(hrx_regexp_register(st->db), SQLITE_OK);
 
-    exec_ok(st->db, ddl);
+    for (i = 0; i < store_migration_count; i++) {
+        exec_ok(st->db, store_migrations[i]);
+    }
     exec_ok(st->db, "BEGIN");
     insert_rows(st->db, SEED_INSERT, seed_candidates,
                 sizeof(seed_candidates) / sizeof(seed_candidates[0]));
