@@ -17,6 +17,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/crypto.h>
+
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_reply.h"
 #include "ngx_http_hrx_task.h"
@@ -86,6 +88,14 @@ ngx_http_hrx_task_thread(void *data, ngx_log_t *log)
     ngx_http_hrx_task_t *t = data;
 
     t->work(t->data, log);
+
+    /*
+     * Free this thread's OpenSSL state (scrypt, random) now.  Left to the
+     * thread-exit destructor, it races with OpenSSL's atexit cleanup when
+     * the worker exits while pool threads are still ending, a double free
+     * (openssl/openssl#6214, #17469).  OpenSSL sets it up again on next use.
+     */
+    OPENSSL_thread_stop();
 }
 
 
