@@ -81,6 +81,10 @@ $(BUILD)/.dir:
 UNIT_EXTRA :=
 $(BUILD)/unit/test_search $(BUILD)/vg/test_search: UNIT_EXTRA := scheduler/schema.c
 $(BUILD)/unit/test_search $(BUILD)/vg/test_search: scheduler/schema.c scheduler/schema.h
+$(BUILD)/unit/test_bulk $(BUILD)/vg/test_bulk: UNIT_EXTRA := scheduler/schema.c
+$(BUILD)/unit/test_bulk $(BUILD)/vg/test_bulk: scheduler/schema.c scheduler/schema.h
+$(BUILD)/unit/test_mime $(BUILD)/vg/test_mime: UNIT_EXTRA := scheduler/mime.c
+$(BUILD)/unit/test_mime $(BUILD)/vg/test_mime: scheduler/mime.c scheduler/mime.h
 
 $(BUILD)/unit/%: tests/unit/%.c $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) $(SAN) -Ischeduler -o $@ $< $(SHM_SRCS) $(UNIT_EXTRA) $(LIBS) -lcmocka

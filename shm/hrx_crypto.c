@@ -9,6 +9,11 @@
  * hand-rolled because OpenSSL's EVP_EncodeBlock knows only the padded
  * standard alphabet; the decoder is strict (no padding, no stray bits) so
  * a token has exactly one spelling.
+ *
+ * Secrets at rest are sealed with AES-256-GCM through EVP: an AEAD, so
+ * one primitive gives secrecy and integrity, and the aad ties a sealed
+ * value to the row it belongs to.  Nonces are random: 96 bits drawn per
+ * seal are safe far beyond the number of secrets one key will ever seal.
  */
 
 #include <errno.h>
@@ -32,6 +37,11 @@
 #define HRX_SALT_SIZE        16
 #define HRX_SCRYPT_MAXMEM    ((uint64_t) 256 << 20)
 #define HRX_SCRYPT_PREFIX    "scrypt$"
+#define HRX_GCM_NONCE_SIZE   12
+#define HRX_GCM_TAG_SIZE     16
+
+_Static_assert(HRX_SEAL_OVERHEAD == HRX_GCM_NONCE_SIZE + HRX_GCM_TAG_SIZE,
+               "sealed form is nonce | ciphertext | tag");
 
 
 static void hrx_crypto_err(char *err, size_t errlen, const char *fmt, ...)
@@ -679,4 +689,160 @@ failed:
     free(tmp);
 
     return -1;
+}
+
+
+/*
+ * Seal and open share the cipher setup; they differ only in direction and
+ * in what happens to the tag.  aad NULL is the empty aad.  EVP takes
+ * lengths as int: a secret anywhere near INT_MAX is a caller's bug.
+ */
+static EVP_CIPHER_CTX *
+hrx_gcm_init(const uint8_t key[HRX_KEY_SIZE], const uint8_t *nonce,
+    const char *aad, int enc)
+{
+    int              n;
+    size_t           len;
+    EVP_CIPHER_CTX  *ctx;
+
+    len = aad ? strlen(aad) : 0;
+    if (len > INT_MAX) {
+        return NULL;
+    }
+
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    /* 12 bytes is GCM's default IV length: no EVP_CTRL_GCM_SET_IVLEN */
+    if (EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), key, nonce, enc, NULL)
+        != 1)
+    {
+        goto failed;
+    }
+
+    if (len > 0
+        && EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *) aad,
+                            (int) len) != 1)
+    {
+        goto failed;
+    }
+
+    return ctx;
+
+failed:
+
+    EVP_CIPHER_CTX_free(ctx);
+    return NULL;
+}
+
+
+int
+hrx_seal(const uint8_t key[HRX_KEY_SIZE], const char *aad,
+    const void *plain, size_t len, uint8_t *out)
+{
+    int              n, rc;
+    uint8_t         *nonce, *ct, *tag;
+    EVP_CIPHER_CTX  *ctx;
+
+    if (len > INT_MAX - HRX_SEAL_OVERHEAD) {
+        return -1;
+    }
+
+    nonce = out;
+    ct = out + HRX_GCM_NONCE_SIZE;
+    tag = ct + len;
+
+    if (hrx_random_bytes(nonce, HRX_GCM_NONCE_SIZE) != 0) {
+        return -1;
+    }
+
+    ctx = hrx_gcm_init(key, nonce, aad, 1);
+    if (ctx == NULL) {
+        return -1;
+    }
+
+    rc = -1;
+
+    /* an empty secret: no update, plain may be NULL */
+    if (len > 0 && EVP_EncryptUpdate(ctx, ct, &n, plain, (int) len) != 1) {
+        goto done;
+    }
+
+    /* GCM is a stream mode: final writes nothing */
+    if (EVP_EncryptFinal_ex(ctx, ct + len, &n) != 1
+        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, HRX_GCM_TAG_SIZE,
+                               tag) != 1)
+    {
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    if (rc != 0) {
+        OPENSSL_cleanse(out, len + HRX_SEAL_OVERHEAD);
+    }
+
+    return rc;
+}
+
+
+int
+hrx_open(const uint8_t key[HRX_KEY_SIZE], const char *aad,
+    const uint8_t *sealed, size_t len, char *out, size_t *outlen)
+{
+    int              n, rc;
+    size_t           plen;
+    const uint8_t   *ct, *tag;
+    EVP_CIPHER_CTX  *ctx;
+
+    if (len < HRX_SEAL_OVERHEAD || len > INT_MAX) {
+        return -1;
+    }
+
+    plen = len - HRX_SEAL_OVERHEAD;
+    ct = sealed + HRX_GCM_NONCE_SIZE;
+    tag = ct + plen;
+
+    ctx = hrx_gcm_init(key, sealed, aad, 0);
+    if (ctx == NULL) {
+        return -1;
+    }
+
+    rc = -1;
+
+    if (plen > 0
+        && EVP_DecryptUpdate(ctx, (unsigned char *) out, &n, ct, (int) plen)
+           != 1)
+    {
+        goto done;
+    }
+
+    /* the tag is checked by final: until it says yes, out is not a secret
+     * but an attacker's choice, and is wiped below */
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, HRX_GCM_TAG_SIZE,
+                            (void *) tag) != 1
+        || EVP_DecryptFinal_ex(ctx, (unsigned char *) out + plen, &n) != 1)
+    {
+        goto done;
+    }
+
+    out[plen] = '\0';
+    *outlen = plen;
+    rc = 0;
+
+done:
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    if (rc != 0) {
+        OPENSSL_cleanse(out, plen);
+    }
+
+    return rc;
 }

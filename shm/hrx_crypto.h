@@ -53,4 +53,27 @@ int hrx_master_key_load(const char *path, uint8_t out[HRX_KEY_SIZE],
     char *err, size_t errlen);
 int hrx_master_key_create(const char *path, char *err, size_t errlen);
 
+/*
+ * Secrets at rest (SMTP passwords, LINE channel secrets, ...):
+ * AES-256-GCM under a key derived from master.key
+ * (hrx_derive_key(master, HRX_SEAL_KEY_LABEL)), a random 12-byte nonce
+ * per seal, and aad binding the value to where it is stored
+ * ("mail_settings.smtp_password:<tenant id>"), so a sealed value copied
+ * into another row or tenant does not open.
+ *
+ * Sealed form: nonce (12) | ciphertext (len) | tag (16): len +
+ * HRX_SEAL_OVERHEAD bytes.
+ */
+#define HRX_SEAL_KEY_LABEL   "hrx secrets v1"
+#define HRX_SEAL_OVERHEAD    28
+
+/* 0 / -1 (out needs len + HRX_SEAL_OVERHEAD bytes) */
+int hrx_seal(const uint8_t key[HRX_KEY_SIZE], const char *aad,
+    const void *plain, size_t len, uint8_t *out);
+/* 0 with *outlen = len - HRX_SEAL_OVERHEAD, or -1 (too short, wrong key
+ * or aad, tampered); out needs len - HRX_SEAL_OVERHEAD (+1: a NUL is
+ * added) bytes */
+int hrx_open(const uint8_t key[HRX_KEY_SIZE], const char *aad,
+    const uint8_t *sealed, size_t len, char *out, size_t *outlen);
+
 #endif /* HRX_CRYPTO_H */

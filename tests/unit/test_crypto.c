@@ -2,7 +2,9 @@
  * Tests of the OpenSSL wrappers (shm/hrx_crypto.c) against published
  * vectors where there are some: SHA-256 (FIPS 180-2), HMAC-SHA256
  * (RFC 4231), base64url (RFC 4648), HKDF computed independently from HMAC
- * (RFC 5869), scrypt against a hash made by Python's hashlib.scrypt.
+ * (RFC 5869), scrypt against a hash made by Python's hashlib.scrypt,
+ * AES-256-GCM sealing against NIST's GCM test case 14 (all-zero key, IV
+ * and 16-byte plaintext) and every way a sealed value can be wrong.
  */
 
 #include <stdarg.h>
@@ -316,6 +318,172 @@ test_crypto_password_malformed(void **state)
 }
 
 
+static void
+test_crypto_seal_round_trip(void **state)
+{
+    char     out[300];
+    size_t   n, len;
+    uint8_t  key[HRX_KEY_SIZE], plain[256];
+    uint8_t  s1[256 + HRX_SEAL_OVERHEAD], s2[256 + HRX_SEAL_OVERHEAD];
+
+    (void) state;
+
+    assert_int_equal(hrx_random_bytes(key, sizeof(key)), 0);
+
+    /* lengths around the AES block size and beyond */
+    for (len = 0; len <= sizeof(plain); len += (len < 40 ? 1 : 37)) {
+        assert_int_equal(hrx_random_bytes(plain, len), 0);
+        assert_int_equal(hrx_seal(key, "mail_settings.smtp_password:1",
+                                  plain, len, s1), 0);
+
+        memset(out, 'x', sizeof(out));
+        n = 12345;
+        assert_int_equal(hrx_open(key, "mail_settings.smtp_password:1", s1,
+                                  len + HRX_SEAL_OVERHEAD, out, &n), 0);
+        assert_int_equal(n, len);
+        assert_memory_equal(out, plain, len);
+        assert_int_equal(out[len], '\0');
+    }
+
+    /* a fresh nonce every time: the same secret never seals the same */
+    assert_int_equal(hrx_seal(key, "a", "hunter2", 7, s1), 0);
+    assert_int_equal(hrx_seal(key, "a", "hunter2", 7, s2), 0);
+    assert_memory_not_equal(s1, s2, 12);
+    assert_memory_not_equal(s1 + 12, s2 + 12, 7 + 16);
+
+    /* NULL aad is the empty aad */
+    assert_int_equal(hrx_seal(key, NULL, "hunter2", 7, s1), 0);
+    assert_int_equal(hrx_open(key, "", s1, 7 + HRX_SEAL_OVERHEAD, out, &n),
+                     0);
+    assert_string_equal(out, "hunter2");
+    assert_int_equal(hrx_seal(key, "", "hunter2", 7, s1), 0);
+    assert_int_equal(hrx_open(key, NULL, s1, 7 + HRX_SEAL_OVERHEAD, out,
+                              &n), 0);
+    assert_string_equal(out, "hunter2");
+}
+
+
+static void
+test_crypto_seal_empty(void **state)
+{
+    char     out[1];
+    size_t   n;
+    uint8_t  key[HRX_KEY_SIZE], s[HRX_SEAL_OVERHEAD];
+
+    (void) state;
+
+    memset(key, 0x11, sizeof(key));
+
+    /* an empty secret still carries a tag: it cannot be forged either */
+    assert_int_equal(hrx_seal(key, "aad", NULL, 0, s), 0);
+    out[0] = 'x';
+    assert_int_equal(hrx_open(key, "aad", s, sizeof(s), out, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(out[0], '\0');
+
+    assert_int_equal(hrx_open(key, "aaD", s, sizeof(s), out, &n), -1);
+    s[sizeof(s) - 1] ^= 1;
+    assert_int_equal(hrx_open(key, "aad", s, sizeof(s), out, &n), -1);
+}
+
+
+/*
+ * The layout is what the header says: GCM test case 14 of McGrew and
+ * Viega's spec (key 0^32, IV 0^12, P 0^16, no aad) opens, placed as
+ * nonce | ciphertext | tag, and yields the zero plaintext.
+ */
+static void
+test_crypto_seal_known(void **state)
+{
+    static const uint8_t  ct_tag[32] = {
+        0xce, 0xa7, 0x40, 0x3d, 0x4d, 0x60, 0x6b, 0x6e,
+        0x07, 0x4e, 0xc5, 0xd3, 0xba, 0xf3, 0x9d, 0x18,
+        0xd0, 0xd1, 0xc8, 0xa7, 0x99, 0x99, 0x6b, 0xf0,
+        0x26, 0x5b, 0x98, 0xb5, 0xd4, 0x8a, 0xb9, 0x19,
+    };
+
+    char     out[17];
+    size_t   n;
+    uint8_t  key[HRX_KEY_SIZE], sealed[12 + 32], zero[16];
+
+    (void) state;
+
+    memset(key, 0, sizeof(key));
+    memset(zero, 0, sizeof(zero));
+    memset(sealed, 0, 12);
+    memcpy(sealed + 12, ct_tag, sizeof(ct_tag));
+
+    assert_int_equal(hrx_open(key, NULL, sealed, sizeof(sealed), out, &n),
+                     0);
+    assert_int_equal(n, 16);
+    assert_memory_equal(out, zero, 16);
+}
+
+
+static void
+test_crypto_seal_rejects(void **state)
+{
+    char     out[64];
+    size_t   i, n, len;
+    uint8_t  key[HRX_KEY_SIZE], other[HRX_KEY_SIZE];
+    uint8_t  s[20 + HRX_SEAL_OVERHEAD];
+
+    (void) state;
+
+    assert_int_equal(hrx_random_bytes(key, sizeof(key)), 0);
+    memcpy(other, key, sizeof(other));
+    other[31] ^= 0x01;
+
+    /* 20 bytes of it */
+    len = sizeof(s);
+    assert_int_equal(hrx_seal(key, "mail_settings.smtp_password:1",
+                              "correct horse battery", 20, s), 0);
+
+    /* wrong key, wrong aad (another tenant, another column, none) */
+    n = 99;
+    assert_int_equal(hrx_open(other, "mail_settings.smtp_password:1", s, len,
+                              out, &n), -1);
+    assert_int_equal(n, 99);
+    assert_int_equal(hrx_open(key, "mail_settings.smtp_password:2", s, len,
+                              out, &n), -1);
+    assert_int_equal(hrx_open(key, "line.channel_secret:1", s, len, out, &n),
+                     -1);
+    assert_int_equal(hrx_open(key, NULL, s, len, out, &n), -1);
+
+    /* one flipped bit anywhere: nonce, ciphertext or tag */
+    for (i = 0; i < len * 8; i++) {
+        s[i / 8] ^= (uint8_t) (1u << (i % 8));
+
+        memset(out, 'x', sizeof(out));
+        if (hrx_open(key, "mail_settings.smtp_password:1", s, len, out, &n)
+            != -1)
+        {
+            fail_msg("opened with bit %zu flipped", i);
+        }
+
+        /* nothing of the unauthenticated plaintext is left behind */
+        assert_null(memchr(out, 'o', 20));
+
+        s[i / 8] ^= (uint8_t) (1u << (i % 8));
+    }
+
+    /* truncated, from either end, and shorter than nonce + tag */
+    assert_int_equal(hrx_open(key, "mail_settings.smtp_password:1", s,
+                              len - 1, out, &n), -1);
+    assert_int_equal(hrx_open(key, "mail_settings.smtp_password:1", s + 1,
+                              len - 1, out, &n), -1);
+    for (i = 0; i < HRX_SEAL_OVERHEAD; i++) {
+        assert_int_equal(hrx_open(key, "mail_settings.smtp_password:1", s, i,
+                                  out, &n), -1);
+    }
+
+    /* and the untouched value still opens */
+    assert_int_equal(hrx_open(key, "mail_settings.smtp_password:1", s, len,
+                              out, &n), 0);
+    assert_string_equal(out, "correct horse batter");
+}
+
+
 static int
 key_setup(void **state)
 {
@@ -456,6 +624,10 @@ main(void)
         cmocka_unit_test(test_crypto_password),
         cmocka_unit_test(test_crypto_password_known),
         cmocka_unit_test(test_crypto_password_malformed),
+        cmocka_unit_test(test_crypto_seal_round_trip),
+        cmocka_unit_test(test_crypto_seal_empty),
+        cmocka_unit_test(test_crypto_seal_known),
+        cmocka_unit_test(test_crypto_seal_rejects),
         cmocka_unit_test_setup_teardown(test_crypto_master_key_create_load,
                                         key_setup, key_teardown),
         cmocka_unit_test_setup_teardown(test_crypto_master_key_rejects,
