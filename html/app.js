@@ -18,6 +18,11 @@ route('/admin/users', 'users', s('users'));
 route('/admin/roles', 'roles', s('roles'));
 route('/admin/groups', 'groups', s('groups'));
 route('/admin/tokens', 'tokens', s('tokens'));
+route('/bulk-actions', 'bulk-actions', s('bulk-actions'));
+route('/bulk-actions/new', 'bulk-actions', s('bulk-form'));
+route('/bulk-actions/:id/edit', 'bulk-actions', s('bulk-form'));
+route('/bulk-actions/:id', 'bulk-actions', s('bulk-detail'));
+route('/settings/mail', 'mail-settings', s('mail-settings'));
 
 let session = null;
 
@@ -62,9 +67,8 @@ async function showShell(sess) {
   $('#nav-toggle').hidden = false;
   $('#logout').hidden = false;
   $('#who').textContent = `${sess.user.name} · ${sess.tenant ? sess.tenant.name : ''}`;
-  for (const a of $$('[href^="#/admin/users"], [href^="#/admin/roles"], [href^="#/admin/groups"]')) {
-    a.parentElement.hidden = !ctx.can('users.admin');
-  }
+  // entries for screens the user lacks the permission of are hidden
+  for (const li of $$('#sidebar [data-perm]')) li.hidden = !ctx.can(li.dataset.perm);
   await start($('#screen'), ctx);
 }
 

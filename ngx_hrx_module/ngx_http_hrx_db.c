@@ -25,14 +25,18 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <pthread.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 
+#include "hrx_bulk.h"
 #include "hrx_codec.h"
 #include "hrx_resource.h"
 #include "hrx_search.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_auth.h"
+#include "ngx_http_hrx_reach.h"
 
 
 enum {
@@ -46,6 +50,10 @@ enum {
     NGX_HTTP_HRX_SQL_TENANT,
     NGX_HTTP_HRX_SQL_TENANTS,
     NGX_HTTP_HRX_SQL_MERGE_DATA,
+    NGX_HTTP_HRX_SQL_BULK_TEMPLATE,
+    NGX_HTTP_HRX_SQL_BULK_REASONS,
+    NGX_HTTP_HRX_SQL_BULK_RESULTS,
+    NGX_HTTP_HRX_SQL_MAIL_SETTINGS,
     NGX_HTTP_HRX_SQL_MAX
 };
 
@@ -129,6 +137,77 @@ static const char *const  ngx_http_hrx_sql[NGX_HTTP_HRX_SQL_MAX] = {
         "  WHERE i.candidate_id = c.id AND i.starts_at > ?3"
         "  ORDER BY i.starts_at, i.id LIMIT 1)"
         " WHERE c.tenant_id = ?1 AND c.id = ?2",
+
+    /* the template of an action, as it is now */
+    [NGX_HTTP_HRX_SQL_BULK_TEMPLATE] =
+        "SELECT id, name, subject FROM email_templates"
+        " WHERE tenant_id = ?1 AND id = ?2",
+
+    [NGX_HTTP_HRX_SQL_BULK_REASONS] =
+        "SELECT reason, count(*) FROM bulk_action_results"
+        " WHERE bulk_action_id = ?1 AND state = 'failed'"
+        " GROUP BY reason ORDER BY reason",
+
+    /* ?3 NULL: every state */
+    [NGX_HTTP_HRX_SQL_BULK_RESULTS] =
+        "SELECT candidate_id, candidate_name, to_agent, email, line, state,"
+        " reason, detail FROM bulk_action_results"
+        " WHERE bulk_action_id = ?1 AND candidate_id > ?2"
+        " AND (?3 IS NULL OR state = ?3)"
+        " ORDER BY candidate_id LIMIT ?4",
+
+    /* never the password itself */
+    [NGX_HTTP_HRX_SQL_MAIL_SETTINGS] =
+        "SELECT transport, smtp_host, smtp_port, smtp_security,"
+        " smtp_username,"
+        " coalesce(length(smtp_password), 0) > 0,"
+        " from_email, from_name, reply_to, updated_at, updated_by"
+        " FROM mail_settings WHERE tenant_id = ?1",
+};
+
+
+/*
+ * Bulk actions are read only where the reader reaches their saved
+ * search's search group (BA-14): statements with the reach expression of
+ * hrx_sql_reach() in place of the "%s", made on first use.  Named
+ * parameters: :tenant :actor :admin (ngx_http_hrx_reach_bind()), :id,
+ * :since, :limit.
+ */
+enum {
+    NGX_HTTP_HRX_BSQL_RESERVED = NGX_HTTP_HRX_BULK_RESERVED,
+    NGX_HTTP_HRX_BSQL_HISTORY = NGX_HTTP_HRX_BULK_HISTORY,
+    NGX_HTTP_HRX_BSQL_GET,
+    NGX_HTTP_HRX_BSQL_MAX
+};
+
+#define NGX_HTTP_HRX_BULK_COLUMNS                                             \
+    "SELECT b.id, b.name, b.kind, b.status, b.run_at, b.saved_search_id,"     \
+    " s.name, b.template_id, b.form_id, b.event_id, b.event_group_id,"        \
+    " b.executed_label_id, b.also_line, b.estimate, b.started_at,"            \
+    " b.finished_at, b.late_ms, b.error_code, b.error_message, b.hits,"       \
+    " b.reached, b.failed, b.pending, b.created_at, b.created_by,"            \
+    " b.updated_at, b.updated_by, u.name"                                     \
+    " FROM bulk_actions b"                                                    \
+    " LEFT JOIN saved_searches s"                                             \
+    "  ON s.id = b.saved_search_id AND s.tenant_id = b.tenant_id"             \
+    " LEFT JOIN users u ON u.id = b.updated_by AND u.tenant_id = b.tenant_id" \
+    " WHERE b.tenant_id = :tenant AND %s"
+
+static const char *const  ngx_http_hrx_bulk_sql[NGX_HTTP_HRX_BSQL_MAX] = {
+
+    [NGX_HTTP_HRX_BSQL_RESERVED] =
+        NGX_HTTP_HRX_BULK_COLUMNS
+        " AND b.status IN ('waiting', 'on_hold', 'running')"
+        " ORDER BY b.run_at, b.id",
+
+    [NGX_HTTP_HRX_BSQL_HISTORY] =
+        NGX_HTTP_HRX_BULK_COLUMNS
+        " AND b.status IN ('completed', 'completed_with_failures', 'error')"
+        " AND b.finished_at >= :since"
+        " ORDER BY b.finished_at DESC, b.id DESC LIMIT :limit",
+
+    [NGX_HTTP_HRX_BSQL_GET] =
+        NGX_HTTP_HRX_BULK_COLUMNS " AND b.id = :id",
 };
 
 
@@ -137,6 +216,7 @@ typedef json_t *(*ngx_http_hrx_render_pt)(sqlite3_stmt *st);
 
 static sqlite3       *ngx_http_hrx_db;
 static sqlite3_stmt  *ngx_http_hrx_stmts[NGX_HTTP_HRX_SQL_MAX];
+static sqlite3_stmt  *ngx_http_hrx_bulk_stmts[NGX_HTTP_HRX_BSQL_MAX];
 
 /* made from the resource descriptors: reads only (get, list, reach) */
 static sqlite3_stmt  *ngx_http_hrx_res_stmts[HRX_RES_MAX]
@@ -154,6 +234,11 @@ static ngx_int_t ngx_http_hrx_db_page(ngx_http_request_t *r, sqlite3_stmt *st,
 static json_t *ngx_http_hrx_render_user(sqlite3_stmt *st);
 static json_t *ngx_http_hrx_render_tenant(sqlite3_stmt *st);
 static json_t *ngx_http_hrx_render_token(sqlite3_stmt *st);
+static ngx_int_t ngx_http_hrx_db_bulk_stmt(ngx_http_request_t *r,
+    ngx_uint_t i, sqlite3_stmt **st);
+static json_t *ngx_http_hrx_render_bulk(sqlite3_stmt *st, int64_t now,
+    ngx_http_hrx_bulk_row_t *row);
+static json_t *ngx_http_hrx_render_mail(sqlite3_stmt *st);
 
 
 ngx_int_t
@@ -232,6 +317,13 @@ ngx_http_hrx_db_close(void)
         if (ngx_http_hrx_stmts[i]) {
             sqlite3_finalize(ngx_http_hrx_stmts[i]);
             ngx_http_hrx_stmts[i] = NULL;
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_HRX_BSQL_MAX; i++) {
+        if (ngx_http_hrx_bulk_stmts[i]) {
+            sqlite3_finalize(ngx_http_hrx_bulk_stmts[i]);
+            ngx_http_hrx_bulk_stmts[i] = NULL;
         }
     }
 
@@ -843,4 +935,685 @@ ngx_http_hrx_render_token(sqlite3_stmt *st)
                      "user_id", (json_int_t) sqlite3_column_int64(st, 3),
                      "created_at", ngx_http_hrx_col_time(st, 4),
                      "expires_at", ngx_http_hrx_col_time(st, 5));
+}
+
+
+/* ---- bulk actions and mail settings (docs/bulk-actions.md) ---- */
+
+/* a statement of ngx_http_hrx_bulk_sql, made and prepared on first use */
+static ngx_int_t
+ngx_http_hrx_db_bulk_stmt(ngx_http_request_t *r, ngx_uint_t i,
+    sqlite3_stmt **st)
+{
+    int                        rc, n;
+    char                      *sql, reach[2048];
+    ngx_int_t                  orc;
+    ngx_http_hrx_main_conf_t  *hmcf;
+
+    hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
+
+    orc = ngx_http_hrx_db_open(r->connection->log, hmcf);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    if (ngx_http_hrx_bulk_stmts[i] == NULL) {
+
+        if (hrx_sql_reach(reach, sizeof(reach), "search_group",
+                          "s.search_group_id")
+            != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        sql = ngx_alloc(HRX_SQL_SIZE, r->connection->log);
+        if (sql == NULL) {
+            return NGX_ERROR;
+        }
+
+        n = snprintf(sql, HRX_SQL_SIZE, ngx_http_hrx_bulk_sql[i], reach);
+
+        if (n < 0 || n >= HRX_SQL_SIZE) {
+            ngx_free(sql);
+            return NGX_ERROR;
+        }
+
+        rc = sqlite3_prepare_v3(ngx_http_hrx_db, sql, -1,
+                                SQLITE_PREPARE_PERSISTENT,
+                                &ngx_http_hrx_bulk_stmts[i], NULL);
+        ngx_free(sql);
+
+        if (rc != SQLITE_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "hrx: cannot prepare a bulk-action statement: %s",
+                          sqlite3_errmsg(ngx_http_hrx_db));
+            ngx_http_hrx_bulk_stmts[i] = NULL;
+            return NGX_ERROR;
+        }
+    }
+
+    *st = ngx_http_hrx_bulk_stmts[i];
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_hrx_db_bind(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int  i;
+
+    i = sqlite3_bind_parameter_index(st, name);
+
+    if (i > 0) {
+        sqlite3_bind_int64(st, i, v);
+    }
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_bulk_list(ngx_http_request_t *r, ngx_http_hrx_auth_t *auth,
+    ngx_uint_t view, int64_t now, json_t **out)
+{
+    int            rc;
+    json_t        *items, *item;
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_bulk_stmt(r, view == NGX_HTTP_HRX_BULK_HISTORY
+                                       ? NGX_HTTP_HRX_BSQL_HISTORY
+                                       : NGX_HTTP_HRX_BSQL_RESERVED,
+                                    &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    ngx_http_hrx_reach_bind(st, auth, auth->tenant_id);
+    ngx_http_hrx_db_bind(st, ":since", now - HRX_BULK_HISTORY_MS);
+    ngx_http_hrx_db_bind(st, ":limit", NGX_HTTP_HRX_BULK_HISTORY_MAX);
+
+    items = json_array();
+    if (items == NULL) {
+        ngx_http_hrx_db_done(st);
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE) {
+            break;
+        }
+
+        if (rc != SQLITE_ROW) {
+            json_decref(items);
+            return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+        }
+
+        item = ngx_http_hrx_render_bulk(st, now, NULL);
+
+        if (item == NULL || json_array_append_new(items, item) != 0) {
+            json_decref(items);
+            ngx_http_hrx_db_done(st);
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    *out = json_pack("{s:o}", "items", items);
+
+    return *out ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_bulk_get(ngx_http_request_t *r, ngx_http_hrx_auth_t *auth,
+    int64_t tenant_id, int64_t id, int64_t now, json_t **out,
+    ngx_http_hrx_bulk_row_t *row)
+{
+    int            rc;
+    json_t        *obj;
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_bulk_stmt(r, NGX_HTTP_HRX_BSQL_GET, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    ngx_http_hrx_reach_bind(st, auth, tenant_id);
+    ngx_http_hrx_db_bind(st, ":id", id);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    obj = ngx_http_hrx_render_bulk(st, now, row);
+
+    ngx_http_hrx_db_done(st);
+
+    if (obj == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (out) {
+        *out = obj;
+
+    } else {
+        json_decref(obj);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_bulk_detail(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t id, json_t *obj)
+{
+    int            rc;
+    json_t        *tpl, *reasons;
+    ngx_int_t      orc;
+    const char    *reason;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_BULK_TEMPLATE, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2,
+                       json_integer_value(json_object_get(obj,
+                                                          "template_id")));
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_ROW) {
+        tpl = json_pack("{s:I, s:o, s:o}",
+                        "id", (json_int_t) sqlite3_column_int64(st, 0),
+                        "name", ngx_http_hrx_col_str(st, 1),
+                        "subject", ngx_http_hrx_col_str(st, 2));
+
+    } else if (rc == SQLITE_DONE) {
+        tpl = json_null();
+
+    } else {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    if (json_object_set_new(obj, "template", tpl) != 0) {
+        return NGX_ERROR;
+    }
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_BULK_REASONS, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+
+    reasons = json_object();
+    if (reasons == NULL) {
+        ngx_http_hrx_db_done(st);
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE) {
+            break;
+        }
+
+        if (rc != SQLITE_ROW) {
+            json_decref(reasons);
+            return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+        }
+
+        reason = (const char *) sqlite3_column_text(st, 0);
+
+        if (json_object_set_new(reasons, reason ? reason : "unknown",
+                                json_integer(sqlite3_column_int64(st, 1)))
+            != 0)
+        {
+            json_decref(reasons);
+            ngx_http_hrx_db_done(st);
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    return json_object_set_new(obj, "reasons", reasons) == 0
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/* SQL NULL -> null, else the text / the integer */
+static json_t *
+ngx_http_hrx_col_str_null(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return json_null();
+    }
+
+    return ngx_http_hrx_col_str(st, col);
+}
+
+
+static json_t *
+ngx_http_hrx_col_int_null(sqlite3_stmt *st, int col)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        return json_null();
+    }
+
+    return json_integer(sqlite3_column_int64(st, col));
+}
+
+
+/* {"en","ja"}: the readable texts of a reason code (shm/hrx_bulk.h) */
+static json_t *
+ngx_http_hrx_reason_texts(const char *code)
+{
+    char  en[512], ja[512];
+
+    return json_pack("{s:s, s:s}",
+                     "en", hrx_bulk_reason_text(code, "en", en, sizeof(en)),
+                     "ja", hrx_bulk_reason_text(code, "ja", ja, sizeof(ja)));
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_bulk_results(ngx_http_request_t *r, int64_t id,
+    const char *state, int64_t after, ngx_uint_t limit, json_t **out)
+{
+    int            rc;
+    json_t        *items, *item, *reason, *message;
+    int64_t        last;
+    ngx_int_t      orc;
+    ngx_uint_t     n, more;
+    const char    *code;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_BULK_RESULTS, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, after);
+
+    if (state) {
+        sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) limit + 1);
+
+    items = json_array();
+    if (items == NULL) {
+        ngx_http_hrx_db_done(st);
+        return NGX_ERROR;
+    }
+
+    n = 0;
+    more = 0;
+    last = 0;
+
+    for ( ;; ) {
+        rc = sqlite3_step(st);
+
+        if (rc == SQLITE_DONE) {
+            break;
+        }
+
+        if (rc != SQLITE_ROW) {
+            json_decref(items);
+            return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+        }
+
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+
+        code = (const char *) sqlite3_column_text(st, 6);
+
+        if (code) {
+            reason = json_string(code);
+            message = ngx_http_hrx_reason_texts(code);
+
+        } else {
+            reason = json_null();
+            message = json_null();
+        }
+
+        item = json_pack("{s:I, s:o, s:b, s:o, s:b, s:o, s:o, s:o, s:o}",
+                         "candidate_id",
+                         (json_int_t) sqlite3_column_int64(st, 0),
+                         "candidate_name", ngx_http_hrx_col_str(st, 1),
+                         "to_agent", sqlite3_column_int(st, 2) != 0,
+                         "email", ngx_http_hrx_col_str_null(st, 3),
+                         "line", sqlite3_column_int(st, 4) != 0,
+                         "state", ngx_http_hrx_col_str(st, 5),
+                         "reason", reason,
+                         "message", message,
+                         "detail", ngx_http_hrx_col_str_null(st, 7));
+
+        if (item == NULL || json_array_append_new(items, item) != 0) {
+            json_decref(items);
+            ngx_http_hrx_db_done(st);
+            return NGX_ERROR;
+        }
+
+        last = sqlite3_column_int64(st, 0);
+        n++;
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    *out = json_pack("{s:o, s:o}", "items", items,
+                     "next_after", more ? json_integer(last) : json_null());
+
+    return *out ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The bulk-action object (docs/bulk-actions.md), columns in the order of
+ * NGX_HTTP_HRX_BULK_COLUMNS.  locked (BA-9): waiting and T less than 11
+ * minutes away; editable: waiting and not locked, or on hold.
+ */
+static json_t *
+ngx_http_hrx_render_bulk(sqlite3_stmt *st, int64_t now,
+    ngx_http_hrx_bulk_row_t *row)
+{
+    int          locked, editable, waiting;
+    json_t      *obj, *error, *counts;
+    int64_t      run_at;
+    const char  *status, *kind, *code;
+
+    kind = (const char *) sqlite3_column_text(st, 2);
+    status = (const char *) sqlite3_column_text(st, 3);
+    run_at = sqlite3_column_int64(st, 4);
+
+    if (kind == NULL || status == NULL) {
+        return NULL;
+    }
+
+    waiting = (ngx_strcmp(status, "waiting") == 0);
+    locked = waiting && run_at - now < HRX_BULK_LOCK_MS;
+    editable = (waiting && !locked) || ngx_strcmp(status, "on_hold") == 0;
+
+    if (row) {
+        row->id = sqlite3_column_int64(st, 0);
+        row->kind = hrx_bulk_kind(kind);
+        (void) ngx_cpystrn((u_char *) row->status, (u_char *) status,
+                           sizeof(row->status));
+        row->run_at = run_at;
+        row->form_id = sqlite3_column_int64(st, 8);
+        row->event_id = sqlite3_column_int64(st, 9);
+        row->event_group_id = sqlite3_column_int64(st, 10);
+    }
+
+    code = (const char *) sqlite3_column_text(st, 17);
+
+    if (code) {
+        error = json_pack("{s:s, s:o, s:o}",
+                          "code", code,
+                          "message", ngx_http_hrx_reason_texts(code),
+                          "detail", ngx_http_hrx_col_str_null(st, 18));
+
+    } else {
+        error = json_null();
+    }
+
+    counts = json_pack("{s:o, s:I, s:I, s:I}",
+                       "hits", ngx_http_hrx_col_int_null(st, 19),
+                       "reached", (json_int_t) sqlite3_column_int64(st, 20),
+                       "failed", (json_int_t) sqlite3_column_int64(st, 21),
+                       "pending", (json_int_t) sqlite3_column_int64(st, 22));
+
+    obj = json_pack("{s:I, s:o, s:s, s:s, s:o, s:I, s:o, s:I, s:o, s:o,"
+                    " s:o, s:o, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+                    "id", (json_int_t) sqlite3_column_int64(st, 0),
+                    "name", ngx_http_hrx_col_str(st, 1),
+                    "kind", kind,
+                    "status", status,
+                    "run_at", ngx_http_hrx_col_time(st, 4),
+                    "saved_search_id",
+                    (json_int_t) sqlite3_column_int64(st, 5),
+                    "saved_search_name", ngx_http_hrx_col_str_null(st, 6),
+                    "template_id", (json_int_t) sqlite3_column_int64(st, 7),
+                    "form_id", ngx_http_hrx_col_id(st, 8),
+                    "event_id", ngx_http_hrx_col_id(st, 9),
+                    "event_group_id", ngx_http_hrx_col_id(st, 10),
+                    "executed_label_id", ngx_http_hrx_col_id(st, 11),
+                    "also_line", sqlite3_column_int(st, 12) != 0,
+                    "estimate", ngx_http_hrx_col_int_null(st, 13),
+                    "started_at", ngx_http_hrx_col_time(st, 14),
+                    "finished_at", ngx_http_hrx_col_time(st, 15),
+                    "late_ms", ngx_http_hrx_col_int_null(st, 16),
+                    "error", error,
+                    "counts", counts);
+
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    if (json_object_set_new(obj, "locked", json_boolean(locked)) != 0
+        || json_object_set_new(obj, "editable", json_boolean(editable)) != 0
+        || json_object_set_new(obj, "created_at",
+                               ngx_http_hrx_col_time(st, 23)) != 0
+        || json_object_set_new(obj, "created_by",
+                               ngx_http_hrx_col_id(st, 24)) != 0
+        || json_object_set_new(obj, "updated_at",
+                               ngx_http_hrx_col_time(st, 25)) != 0
+        || json_object_set_new(obj, "updated_by",
+                               ngx_http_hrx_col_id(st, 26)) != 0
+        || json_object_set_new(obj, "updated_by_name",
+                               ngx_http_hrx_col_str_null(st, 27)) != 0)
+    {
+        json_decref(obj);
+        return NULL;
+    }
+
+    return obj;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_mail_settings(ngx_http_request_t *r, int64_t tenant_id,
+    json_t **out)
+{
+    int            rc;
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_MAIL_SETTINGS, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+
+        /* none stored: mail is written to files (docs/bulk-actions.md) */
+        *out = json_pack("{s:s, s:n, s:n, s:n, s:n, s:b, s:n, s:n, s:n,"
+                         " s:n, s:n}",
+                         "transport", "file", "smtp_host", "smtp_port",
+                         "smtp_security", "smtp_username",
+                         "password_set", 0, "from_email", "from_name",
+                         "reply_to", "updated_at", "updated_by");
+
+        return *out ? NGX_OK : NGX_ERROR;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    *out = ngx_http_hrx_render_mail(st);
+
+    ngx_http_hrx_db_done(st);
+
+    return *out ? NGX_OK : NGX_ERROR;
+}
+
+
+static json_t *
+ngx_http_hrx_render_mail(sqlite3_stmt *st)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o,"
+                     " s:o}",
+                     "transport", ngx_http_hrx_col_str(st, 0),
+                     "smtp_host", ngx_http_hrx_col_str_null(st, 1),
+                     "smtp_port", ngx_http_hrx_col_int_null(st, 2),
+                     "smtp_security", ngx_http_hrx_col_str_null(st, 3),
+                     "smtp_username", ngx_http_hrx_col_str_null(st, 4),
+                     "password_set", sqlite3_column_int(st, 5) != 0,
+                     "from_email", ngx_http_hrx_col_str_null(st, 6),
+                     "from_name", ngx_http_hrx_col_str_null(st, 7),
+                     "reply_to", ngx_http_hrx_col_str_null(st, 8),
+                     "updated_at", ngx_http_hrx_col_time(st, 9),
+                     "updated_by", ngx_http_hrx_col_id(st, 10));
+}
+
+
+/* ---- connections of the pool threads ---- */
+
+/*
+ * Each pool thread that needs the database keeps its own read-only
+ * connection (a connection must not be used by two threads at once, and
+ * the worker's belongs to the event loop).  Every one opened is also in
+ * the registry, so that the worker closes them at exit, after nginx has
+ * ended the pool's threads, rather than each thread while the process is
+ * already running its exit handlers.
+ */
+static __thread sqlite3  *ngx_http_hrx_thread_db;
+
+#define NGX_HTTP_HRX_THREAD_DBS  512
+
+static pthread_mutex_t  ngx_http_hrx_thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3         *ngx_http_hrx_thread_dbs[NGX_HTTP_HRX_THREAD_DBS];
+
+
+static void
+ngx_http_hrx_db_thread_register(sqlite3 *db, sqlite3 *old)
+{
+    ngx_uint_t  i;
+
+    (void) pthread_mutex_lock(&ngx_http_hrx_thread_lock);
+
+    for (i = 0; i < NGX_HTTP_HRX_THREAD_DBS; i++) {
+        if (ngx_http_hrx_thread_dbs[i] == old) {
+            ngx_http_hrx_thread_dbs[i] = db;
+            break;
+        }
+    }
+
+    (void) pthread_mutex_unlock(&ngx_http_hrx_thread_lock);
+}
+
+
+sqlite3 *
+ngx_http_hrx_db_thread(const u_char *path, ngx_int_t *orc, char *err,
+    size_t size)
+{
+    int           rc;
+    char         *errmsg;
+    sqlite3      *db;
+    struct stat   sb;
+
+    if (ngx_http_hrx_thread_db) {
+        return ngx_http_hrx_thread_db;
+    }
+
+    if (stat((const char *) path, &sb) != 0) {
+        *orc = NGX_BUSY;
+        return NULL;
+    }
+
+    db = NULL;
+    errmsg = NULL;
+
+    rc = sqlite3_open_v2((const char *) path, &db,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc == SQLITE_OK) {
+        (void) sqlite3_busy_timeout(db, 1000);
+
+        rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, &errmsg);
+    }
+
+    if (rc == SQLITE_OK) {
+        rc = hrx_regexp_register(db);
+    }
+
+    if (rc != SQLITE_OK) {
+        (void) ngx_snprintf((u_char *) err, size - 1,
+                            "cannot open \"%s\" read-only: %s%Z", path,
+                            errmsg ? errmsg
+                                   : (db ? sqlite3_errmsg(db)
+                                         : sqlite3_errstr(rc)));
+        sqlite3_free(errmsg);
+        sqlite3_close(db);
+        *orc = NGX_ERROR;
+        return NULL;
+    }
+
+    /* a full registry only means this one is not closed at exit */
+    ngx_http_hrx_db_thread_register(db, NULL);
+    ngx_http_hrx_thread_db = db;
+
+    return db;
+}
+
+
+void
+ngx_http_hrx_db_thread_drop(sqlite3 *db)
+{
+    ngx_http_hrx_db_thread_register(NULL, db);
+
+    if (ngx_http_hrx_thread_db == db) {
+        ngx_http_hrx_thread_db = NULL;
+    }
+
+    sqlite3_close_v2(db);
+}
+
+
+void
+ngx_http_hrx_db_thread_exit(void)
+{
+    ngx_uint_t  i;
+
+    (void) pthread_mutex_lock(&ngx_http_hrx_thread_lock);
+
+    for (i = 0; i < NGX_HTTP_HRX_THREAD_DBS; i++) {
+        if (ngx_http_hrx_thread_dbs[i]) {
+            sqlite3_close_v2(ngx_http_hrx_thread_dbs[i]);
+            ngx_http_hrx_thread_dbs[i] = NULL;
+        }
+    }
+
+    (void) pthread_mutex_unlock(&ngx_http_hrx_thread_lock);
 }

@@ -103,4 +103,70 @@ void ngx_http_hrx_db_done(sqlite3_stmt *st);
 ngx_int_t ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st, int rc);
 
 
+/*
+ * A read-only connection of the calling pool thread, for work on the
+ * thread pool (a dry run): opened on first use, with hrx_regexp()
+ * registered and query_only on, and kept in a thread-local variable.
+ * NULL with *rc NGX_BUSY (no database yet) or NGX_ERROR (err says why).
+ * After a failure other than busy, ngx_http_hrx_db_thread_drop() so the
+ * next task opens a fresh one; the worker closes them all at exit, after
+ * nginx has ended the pool's threads (ngx_http_hrx_db_thread_exit()).
+ */
+sqlite3 *ngx_http_hrx_db_thread(const u_char *path, ngx_int_t *rc,
+    char *err, size_t size);
+void ngx_http_hrx_db_thread_drop(sqlite3 *db);
+void ngx_http_hrx_db_thread_exit(void);
+
+
+/* bulk actions (docs/bulk-actions.md) */
+
+#define NGX_HTTP_HRX_BULK_RESERVED   0      /* waiting, on_hold, running */
+#define NGX_HTTP_HRX_BULK_HISTORY    1      /* finished in the last 7 days */
+#define NGX_HTTP_HRX_BULK_HISTORY_MAX  500  /* newest first, at most */
+
+/* what a change is checked against before its command */
+typedef struct {
+    int64_t      id;
+    int          kind;                  /* hrx_bulk_kind_e */
+    char         status[32];
+    int64_t      run_at;
+    int64_t      form_id;               /* 0: none */
+    int64_t      event_id;
+    int64_t      event_group_id;
+} ngx_http_hrx_bulk_row_t;
+
+/*
+ * Lists of the view (items only: {"items": [...]}), ordered as BA-14
+ * says; only actions whose saved search's search group auth reaches.
+ */
+ngx_int_t ngx_http_hrx_db_bulk_list(ngx_http_request_t *r,
+    ngx_http_hrx_auth_t *auth, ngx_uint_t view, int64_t now, json_t **out);
+
+/*
+ * One action of auth's tenant that auth reaches (auth NULL: of tenant_id,
+ * reached by anybody: the read back of the writer), as the API object
+ * (out may be NULL) and as a row (row may be NULL); now decides locked
+ * and editable.
+ */
+ngx_int_t ngx_http_hrx_db_bulk_get(ngx_http_request_t *r,
+    ngx_http_hrx_auth_t *auth, int64_t tenant_id, int64_t id, int64_t now,
+    json_t **out, ngx_http_hrx_bulk_row_t *row);
+
+/* adds "template" {id,name,subject} (null when gone) and "reasons"
+ * {code: count} of the failed results to obj, the object of action id */
+ngx_int_t ngx_http_hrx_db_bulk_detail(ngx_http_request_t *r,
+    int64_t tenant_id, int64_t id, json_t *obj);
+
+/* a page of results (state NULL: all) after candidate id after:
+ * {"items","next_after"} */
+ngx_int_t ngx_http_hrx_db_bulk_results(ngx_http_request_t *r,
+    int64_t id, const char *state, int64_t after, ngx_uint_t limit,
+    json_t **out);
+
+/* the tenant's mail settings as the API returns them (never the
+ * password: password_set); the defaults when the tenant has none */
+ngx_int_t ngx_http_hrx_db_mail_settings(ngx_http_request_t *r,
+    int64_t tenant_id, json_t **out);
+
+
 #endif /* NGX_HTTP_HRX_DB_H */

@@ -41,6 +41,9 @@
 #include "ngx_http_hrx_api_search.h"
 #include "ngx_http_hrx_api_merge.h"
 #include "ngx_http_hrx_import.h"
+#include "ngx_http_hrx_api_bulk.h"
+#include "ngx_http_hrx_api_mail.h"
+#include "ngx_http_hrx_events.h"
 
 
 static void ngx_http_hrx_body_ready(ngx_http_request_t *r);
@@ -267,6 +270,43 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
     { NGX_HTTP_POST, ngx_string("/api/v1/templates/{id}/preview"),
       ngx_http_hrx_api_template_preview, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
       0, ngx_http_hrx_preview_schema },
+
+    /* scheduled bulk actions (ngx_http_hrx_api_bulk.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/bulk-actions"),
+      ngx_http_hrx_api_bulk_list, NGX_HTTP_HRX_AUTH, 0, NULL },
+    { NGX_HTTP_POST, ngx_string("/api/v1/bulk-actions"),
+      ngx_http_hrx_api_bulk_create, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_CANDIDATES_OPERATE_OTHER
+      |NGX_HTTP_HRX_PERM_BULK_ACTIONS_MANAGE, NULL },
+    { NGX_HTTP_POST, ngx_string("/api/v1/bulk-actions/dry-run"),
+      ngx_http_hrx_api_bulk_dry_run, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_CANDIDATES_OPERATE_OTHER
+      |NGX_HTTP_HRX_PERM_BULK_ACTIONS_MANAGE, NULL },
+    { NGX_HTTP_GET, ngx_string("/api/v1/bulk-actions/{id}"),
+      ngx_http_hrx_api_bulk_get, NGX_HTTP_HRX_AUTH, 0, NULL },
+    { NGX_HTTP_PATCH, ngx_string("/api/v1/bulk-actions/{id}"),
+      ngx_http_hrx_api_bulk_update, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_CANDIDATES_OPERATE_OTHER
+      |NGX_HTTP_HRX_PERM_BULK_ACTIONS_MANAGE, NULL },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/bulk-actions/{id}"),
+      ngx_http_hrx_api_bulk_delete, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_CANDIDATES_OPERATE_OTHER
+      |NGX_HTTP_HRX_PERM_BULK_ACTIONS_MANAGE, NULL },
+    { NGX_HTTP_GET, ngx_string("/api/v1/bulk-actions/{id}/results"),
+      ngx_http_hrx_api_bulk_results, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    /* mail settings (ngx_http_hrx_api_mail.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/settings/mail"),
+      ngx_http_hrx_api_mail_get, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_PUT, ngx_string("/api/v1/settings/mail"),
+      ngx_http_hrx_api_mail_put, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN,
+      ngx_http_hrx_mail_settings_schema },
+
+    /* live events, server-sent (ngx_http_hrx_events.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/stream"),
+      ngx_http_hrx_api_stream, NGX_HTTP_HRX_AUTH, 0, NULL },
 
     { 0, ngx_null_string, NULL, 0, 0, NULL }
 };

@@ -53,6 +53,18 @@
  *   How long an import waits for the scheduler to apply it (it writes all
  *   its rows in one transaction) before it is answered 504.
  *
+ *   Syntax:  hrx_events_keepalive time;
+ *   Default: hrx_events_keepalive 15s;
+ *   Context: http, server, location
+ *   How often a server-sent event stream (GET /api/v1/events) that has
+ *   nothing to say sends a comment, so that proxies keep it open and a
+ *   client that went away is noticed; the session is checked again then.
+ *
+ *   Syntax:  hrx_events_max number;
+ *   Default: hrx_events_max 1024;
+ *   Context: http, server, location
+ *   Server-sent event streams one worker keeps open; beyond, 503 busy.
+ *
  *   Syntax:  hrx_session_ttl time;
  *   Default: hrx_session_ttl 12h;
  *   Context: http
@@ -68,7 +80,15 @@
  *   Default: hrx_thread_pool default;
  *   Context: http
  *   The thread pool (thread_pool directive) password hashing, the
- *   reading of imports and searches (counts, saved-search pages) run on.
+ *   reading of imports, searches (counts, saved-search pages) and the dry
+ *   runs of bulk actions run on.
+ *
+ *   Syntax:  hrx_public_url url;
+ *   Default: hrx_public_url http://127.0.0.1:8080;
+ *   Context: http
+ *   Where candidates open the links of mail (forms, events): the same as
+ *   hrx-scheduler's --public-url, so that a dry run measures the texts
+ *   the scheduler will send.
  */
 
 #include <ngx_config.h>
@@ -76,6 +96,7 @@
 #include <ngx_http.h>
 
 #include "hrx_import.h"
+#include "hrx_token.h"
 #include "ngx_http_hrx_module.h"
 
 #if !(NGX_THREADS)
@@ -85,6 +106,7 @@
 #include "ngx_http_hrx_park.h"
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_api_search.h"
+#include "ngx_http_hrx_events.h"
 
 
 static ngx_int_t ngx_http_hrx_init_process(ngx_cycle_t *cycle);
@@ -159,6 +181,20 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
       offsetof(ngx_http_hrx_loc_conf_t, import_timeout),
       NULL },
 
+    { ngx_string("hrx_events_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, events_keepalive),
+      NULL },
+
+    { ngx_string("hrx_events_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, events_max),
+      NULL },
+
     { ngx_string("hrx_session_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -178,6 +214,13 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_hrx_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("hrx_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_hrx_main_conf_t, public_url),
       NULL },
 
       ngx_null_command
@@ -233,6 +276,7 @@ ngx_http_hrx_init_process(ngx_cycle_t *cycle)
     ngx_http_hrx_worker.shm.fd = -1;
 
     ngx_http_hrx_park_init(cycle);
+    ngx_http_hrx_events_init(cycle);
 
     /* each may be missing until the scheduler has run: retried on use */
     (void) ngx_http_hrx_shm(cycle->log, hmcf);
@@ -255,8 +299,10 @@ ngx_http_hrx_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_hrx_park_exit(cycle);
+    ngx_http_hrx_events_exit(cycle);
     ngx_http_hrx_db_close();
     ngx_http_hrx_search_exit();
+    ngx_http_hrx_db_thread_exit();
 
     if (ngx_http_hrx_worker.shm_mapped) {
         hrx_shm_close(&ngx_http_hrx_worker.shm);
@@ -264,6 +310,8 @@ ngx_http_hrx_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_explicit_memzero(ngx_http_hrx_worker.csrf_key, HRX_KEY_SIZE);
+    ngx_explicit_memzero(ngx_http_hrx_worker.token_key, HRX_KEY_SIZE);
+    ngx_explicit_memzero(ngx_http_hrx_worker.seal_key, HRX_KEY_SIZE);
 }
 
 
@@ -376,6 +424,54 @@ ngx_http_hrx_csrf_key(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
 }
 
 
+ngx_int_t
+ngx_http_hrx_secret_keys(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
+{
+    char                    err[256];
+    uint8_t                 master[HRX_KEY_SIZE];
+    ngx_int_t               rc;
+    ngx_http_hrx_worker_t  *w;
+
+    w = &ngx_http_hrx_worker;
+
+    if (w->secrets_loaded) {
+        return NGX_OK;
+    }
+
+    if (hrx_master_key_load((const char *) hmcf->key_path, master, err,
+                            sizeof(err))
+        != 0)
+    {
+        if (ngx_strcmp(err, w->key_err) != 0) {
+            ngx_log_error(NGX_LOG_ERR, log, 0, "hrx: %s", err);
+            (void) ngx_cpystrn((u_char *) w->key_err, (u_char *) err,
+                               sizeof(w->key_err));
+        }
+
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_OK;
+
+    if (hrx_token_key(master, w->token_key) != 0
+        || hrx_derive_key(master, HRX_SEAL_KEY_LABEL, w->seal_key) != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "hrx: cannot derive the token and sealing keys");
+        ngx_explicit_memzero(w->token_key, HRX_KEY_SIZE);
+        ngx_explicit_memzero(w->seal_key, HRX_KEY_SIZE);
+        rc = NGX_DECLINED;
+
+    } else {
+        w->secrets_loaded = 1;
+    }
+
+    ngx_explicit_memzero(master, sizeof(master));
+
+    return rc;
+}
+
+
 static char *
 ngx_http_hrx_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -415,6 +511,7 @@ ngx_http_hrx_create_main_conf(ngx_conf_t *cf)
      *
      *     conf->data_dir = { 0, NULL };
      *     conf->thread_pool_name = { 0, NULL };
+     *     conf->public_url = { 0, NULL };
      *     conf->shm_path = NULL;
      *     conf->db_path = NULL;
      *     conf->key_path = NULL;
@@ -438,6 +535,26 @@ ngx_http_hrx_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (hmcf->thread_pool_name.data == NULL) {
         ngx_str_set(&hmcf->thread_pool_name, "default");
+    }
+
+    if (hmcf->public_url.data == NULL) {
+        ngx_str_set(&hmcf->public_url, "http://127.0.0.1:8080");
+    }
+
+    while (hmcf->public_url.len > 0
+           && hmcf->public_url.data[hmcf->public_url.len - 1] == '/')
+    {
+        hmcf->public_url.len--;
+    }
+
+    if (hmcf->public_url.len == 0 || hmcf->public_url.len > 512
+        || (ngx_strncmp(hmcf->public_url.data, "http://", 7) != 0
+            && ngx_strncmp(hmcf->public_url.data, "https://", 8) != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"hrx_public_url\" must be an http:// or "
+                           "https:// URL of at most 512 characters");
+        return NGX_CONF_ERROR;
     }
 
     if (hmcf->session_ttl < 1000) {
@@ -538,6 +655,8 @@ ngx_http_hrx_create_loc_conf(ngx_conf_t *cf)
     conf->cookie_secure = NGX_CONF_UNSET_UINT;
     conf->import_limit = NGX_CONF_UNSET_SIZE;
     conf->import_timeout = NGX_CONF_UNSET_MSEC;
+    conf->events_keepalive = NGX_CONF_UNSET_MSEC;
+    conf->events_max = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -566,6 +685,16 @@ ngx_http_hrx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               64 * 1024 * 1024);
     ngx_conf_merge_msec_value(conf->import_timeout, prev->import_timeout,
                               60000);
+    ngx_conf_merge_msec_value(conf->events_keepalive, prev->events_keepalive,
+                              15000);
+    ngx_conf_merge_uint_value(conf->events_max, prev->events_max, 1024);
+
+    if (conf->events_keepalive < 100 || conf->events_max == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"hrx_events_keepalive\" must be at least 100ms "
+                           "and \"hrx_events_max\" at least 1");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->body_limit == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -30,6 +30,7 @@ typedef struct {
     ngx_msec_t           scheduler_timeout;
     ngx_msec_t           session_ttl;
     ngx_str_t            thread_pool_name;
+    ngx_str_t            public_url;    /* links in mail, no trailing / */
 #if (NGX_THREADS)
     ngx_thread_pool_t   *thread_pool;
 #endif
@@ -51,6 +52,8 @@ typedef struct {
     ngx_uint_t           cookie_secure;
     size_t               import_limit;  /* body of an import */
     ngx_msec_t           import_timeout;    /* its reply */
+    ngx_msec_t           events_keepalive;  /* SSE comment interval */
+    ngx_uint_t           events_max;    /* SSE streams per worker */
 } ngx_http_hrx_loc_conf_t;
 
 
@@ -116,6 +119,7 @@ struct ngx_http_hrx_ctx_s {
     char                         pw_hash[HRX_PASSWORD_HASH_MAX];
     json_t                      *args;      /* command args being built */
     void                        *import;    /* ngx_http_hrx_import.c */
+    void                        *events;    /* ngx_http_hrx_events.c */
 
     unsigned                     parked:1;      /* in a park queue */
     unsigned                     slot_held:1;   /* slot claimed by us */
@@ -138,6 +142,11 @@ typedef struct {
     ngx_queue_t          parked;
     ngx_uint_t           nparked;
     ngx_event_t          timer;
+
+    /* keys derived from master.key: link tokens, secrets at rest */
+    unsigned             secrets_loaded:1;
+    uint8_t              token_key[HRX_KEY_SIZE];
+    uint8_t              seal_key[HRX_KEY_SIZE];
 } ngx_http_hrx_worker_t;
 
 
@@ -150,6 +159,15 @@ hrx_shm_t *ngx_http_hrx_shm(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf);
 
 /* the CSRF key, loaded lazily; NULL when master.key cannot be read */
 uint8_t *ngx_http_hrx_csrf_key(ngx_log_t *log,
+    ngx_http_hrx_main_conf_t *hmcf);
+
+/*
+ * The keys for link tokens (hrx_token_key()) and for sealing secrets
+ * (hrx_derive_key(master, HRX_SEAL_KEY_LABEL)), loaded once per worker
+ * like the CSRF key: NGX_OK, or NGX_DECLINED when master.key cannot be
+ * read (logged).
+ */
+ngx_int_t ngx_http_hrx_secret_keys(ngx_log_t *log,
     ngx_http_hrx_main_conf_t *hmcf);
 
 

@@ -63,6 +63,10 @@ static const apply_op_t apply_ops[] = {
     { "token.create",    "token",   1, apply_token_create },
     { "token.delete",    "token",   1, apply_token_delete },
     { "candidate.import", "candidate", 1, apply_candidate_import },
+    { "bulk_action.create", "bulk_action", 1, apply_bulk_create },
+    { "bulk_action.update", "bulk_action", 1, apply_bulk_update },
+    { "bulk_action.delete", "bulk_action", 1, apply_bulk_delete },
+    { "mail_settings.set", "mail_settings", 1, apply_mail_settings_set },
 };
 
 #define APPLY_NOPS  (sizeof(apply_ops) / sizeof(apply_ops[0]))

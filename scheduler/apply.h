@@ -133,5 +133,9 @@ apply_rc_e apply_session_delete(apply_ctx_t *ac);
 apply_rc_e apply_token_create(apply_ctx_t *ac);
 apply_rc_e apply_token_delete(apply_ctx_t *ac);
 apply_rc_e apply_candidate_import(apply_ctx_t *ac);
+apply_rc_e apply_bulk_create(apply_ctx_t *ac);
+apply_rc_e apply_bulk_update(apply_ctx_t *ac);
+apply_rc_e apply_bulk_delete(apply_ctx_t *ac);
+apply_rc_e apply_mail_settings_set(apply_ctx_t *ac);
 
 #endif /* HRX_SCHED_APPLY_H */

@@ -38,10 +38,22 @@
  * ring fill up and answer 503 instead.
  *
  * Idle.  When the ring holds nothing committed the loop sleeps on a futex
- * in the shm header (hrx_shm_wait) for at most LOOP_IDLE_WAIT_MS; a
- * producer that commits a record wakes it.  The timeout keeps the
- * heartbeat fresh and the periodic work going; an idle scheduler costs ten
- * wake-ups a second and no CPU to speak of.
+ * in the shm header (hrx_shm_wait) for at most LOOP_IDLE_WAIT_MS, or less
+ * when the outbox has a row due sooner; a producer that commits a record
+ * wakes it.  The timeout keeps the heartbeat fresh and the periodic work
+ * going; an idle scheduler costs ten wake-ups a second and no CPU to
+ * speak of.
+ *
+ * Mail.  The outbox sender (outbox.c) does its database work in this
+ * thread: every turn, after the batch if there was one, outbox_pump()
+ * collects the attempts its sending threads finished, commits their
+ * outcomes in one transaction of its own (no batch is open then), and
+ * hands them due rows.  While attempts are in flight the loop must not
+ * sleep on the futex -- nothing would wake it when a server answers -- so
+ * an idle turn waits instead inside the pump, for a finished attempt, for
+ * at most LOOP_MAIL_POLL_MS: a server's reply and a command in the ring
+ * are then both noticed within a couple of milliseconds.  A turn that had
+ * a batch does not wait there at all.
  *
  * Dead producers.  A worker killed between claiming space and committing
  * its record leaves a claimed record that peek will never pass.  When
@@ -51,7 +63,9 @@
  * producer would see its commit refused and report the failure.
  *
  * Periodic work, at most once a second and whether the ring is busy or
- * idle: free reply slots of dead workers and replies nobody collected
+ * idle: run the bulk actions whose time has come (bulk_run_due: a cheap
+ * indexed query when none is, each due one in a transaction of its own),
+ * free reply slots of dead workers and replies nobody collected
  * (hrx_slots_reclaim), and, every LOOP_CLEANUP_MS, delete expired sessions
  * and command_replies older than LOOP_REPLY_KEEP_MS in a small transaction
  * of their own, and import spool files nobody removed (spool.c) once the
@@ -78,9 +92,11 @@
 #include "hrx_codec.h"
 #include "hrx_shm.h"
 #include "apply.h"
+#include "bulk_run.h"
 #include "hrx_import.h"
 #include "log.h"
 #include "loop.h"
+#include "outbox.h"
 #include "spool.h"
 
 #define LOOP_BATCH_BYTES      (4u << 20)
@@ -91,6 +107,7 @@
 #define LOOP_SLOT_MAX_AGE_MS  60000
 #define LOOP_BACKOFF_MIN_MS   100
 #define LOOP_BACKOFF_MAX_MS   5000
+#define LOOP_MAIL_POLL_MS     2
 
 /* one record of the batch in hand */
 typedef struct {
@@ -434,6 +451,9 @@ loop_periodic(uint64_t now)
     }
     loop.last_periodic = now;
 
+    /* failures are logged there and the actions stay due: next second */
+    (void) bulk_run_due((int64_t) hrx_wall_ms());
+
     n = hrx_slots_reclaim(&loop.shm.slots, now, LOOP_SLOT_MAX_AGE_MS);
     if (n > 0) {
         hrx_counter_add(&loop.shm, HRX_CTR_SLOTS_RECLAIMED, n);
@@ -490,7 +510,7 @@ loop_run(void)
 {
     hrx_ring_t  *ring = &loop.shm.ring;
     uint64_t     now, tail, end;
-    uint32_t     backoff = 0;
+    uint32_t     backoff = 0, wait;
 
     while (!loop_stop_requested) {
 
@@ -511,7 +531,13 @@ loop_run(void)
 
         if (end == loop.head) {
             loop_check_stuck(end, tail, now);
-            hrx_shm_wait(&loop.shm, tail, LOOP_IDLE_WAIT_MS);
+
+            /* 0: transfers in flight, the pump has waited on them */
+            wait = outbox_pump(hrx_wall_ms(), LOOP_MAIL_POLL_MS);
+            if (wait > 0) {
+                hrx_shm_wait(&loop.shm, tail, wait < LOOP_IDLE_WAIT_MS
+                                              ? wait : LOOP_IDLE_WAIT_MS);
+            }
             continue;
         }
         loop.stuck = 0;
@@ -539,6 +565,9 @@ loop_run(void)
         }
         loop_publish(end);
         loop_batch_clear();
+
+        /* between batches, without waiting: more commands may be there */
+        (void) outbox_pump(hrx_wall_ms(), 0);
     }
 
     return 0;
@@ -739,6 +768,12 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
 failed:
     loop_finish();
     return -1;
+}
+
+hrx_shm_t *
+loop_shm(void)
+{
+    return &loop.shm;
 }
 
 void

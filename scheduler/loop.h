@@ -39,4 +39,8 @@ int loop_run(void);
 /* clear the pid in the shm header, unmap, free */
 void loop_finish(void);
 
+/* the shm loop_start mapped (bulk_run publishes progress on it); valid
+ * until loop_finish */
+hrx_shm_t *loop_shm(void);
+
 #endif /* HRX_SCHED_LOOP_H */

@@ -31,13 +31,29 @@
 
 #include "hrx_crypto.h"
 #include "hrx_shm.h"
+#include "hrx_token.h"
+#include "bulk_run.h"
 #include "datadir.h"
 #include "init.h"
 #include "log.h"
 #include "loop.h"
+#include "outbox.h"
 #include "store.h"
 
 #define HRX_SCHEDULER_VERSION  "0.1.0"
+#define MAIN_URL_MAX           512
+#define MAIN_HOST_MAX          254
+
+/* long options without a short letter */
+enum {
+    MAIN_OPT_MAIL_CONCURRENCY = 256,
+    MAIN_OPT_RETRY_BASE_MS,
+    MAIN_OPT_MAX_ATTEMPTS,
+    MAIN_OPT_SMTP_TIMEOUT_MS,
+    MAIN_OPT_CA_FILE,
+    MAIN_OPT_PUBLIC_URL,
+    MAIN_OPT_MAIL_HOST
+};
 
 typedef struct {
     const char        *data_dir;
@@ -46,6 +62,9 @@ typedef struct {
     int                log_stderr;
     hrx_shm_params_t   shm;
     loop_conf_t        loop;
+    outbox_conf_t      outbox;          /* seal_key filled by main_run */
+    char               public_url[MAIN_URL_MAX];
+    char               mail_host[MAIN_HOST_MAX];
     int                run_options;     /* any run-only option given */
 } main_args_t;
 
@@ -53,7 +72,10 @@ static const char main_usage[] =
 "usage: hrx-scheduler --data-dir DIR --init [--admin-email EMAIL]\n"
 "       hrx-scheduler --data-dir DIR [--log-stderr] [--ring-size BYTES]\n"
 "                     [--slots N] [--slot-size BYTES] [--max-batch N]\n"
-"                     [--unblock-timeout-ms N]\n"
+"                     [--unblock-timeout-ms N] [--mail-concurrency N]\n"
+"                     [--retry-base-ms N] [--max-attempts N]\n"
+"                     [--smtp-timeout-ms N] [--ca-file PATH]\n"
+"                     [--public-url URL] [--mail-host NAME]\n"
 "       hrx-scheduler --help | --version\n"
 "\n"
 "  --data-dir DIR          the hrx data directory (required)\n"
@@ -68,6 +90,17 @@ static const char main_usage[] =
 "  --max-batch N           commands per transaction (default 1000)\n"
 "  --unblock-timeout-ms N  skip a record its producer never committed after\n"
 "                          this long (default 1000)\n"
+"  --mail-concurrency N    mails sent at once (a thread each), 1 to 64\n"
+"                          (default 8)\n"
+"  --retry-base-ms N       first retry of a mail after this long, doubling\n"
+"                          per attempt up to an hour (default 30000)\n"
+"  --max-attempts N        attempts before a mail fails (default 8)\n"
+"  --smtp-timeout-ms N     one SMTP transfer, all in (default 60000)\n"
+"  --ca-file PATH          CA certificates for SMTP servers (a private CA)\n"
+"  --public-url URL        base of the links in mail\n"
+"                          (default http://127.0.0.1:8080)\n"
+"  --mail-host NAME        right-hand side of Message-IDs (default: this\n"
+"                          host's name)\n"
 "\n"
 "The three sizes apply when DIR/hrx.shm is created; an existing file keeps\n"
 "its own.\n";
@@ -103,6 +136,60 @@ main_number(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/*
+ * The base of links in mail: http(s)://, printable, no spaces, stored
+ * without trailing slashes (links are made as <base>/f/<token>).  0 / -1.
+ */
+static int
+main_public_url(const char *s, char out[MAIN_URL_MAX])
+{
+    const char  *host;
+    size_t       n, i;
+
+    n = strlen(s);
+    if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+        || n >= MAIN_URL_MAX)
+    {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if ((unsigned char) s[i] <= ' ' || (unsigned char) s[i] >= 0x7f) {
+            return -1;
+        }
+    }
+    while (n > 0 && s[n - 1] == '/') {
+        n--;
+    }
+    host = strstr(s, "://") + 3;
+    if (host >= s + n || *host == '/') {
+        return -1;                     /* no host */
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* the right-hand side of a Message-ID: letters, digits, '.', '-' */
+static int
+main_host_name(const char *s, char out[MAIN_HOST_MAX])
+{
+    size_t  n, i;
+
+    n = strlen(s);
+    if (n == 0 || n >= MAIN_HOST_MAX) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-'))
+        {
+            return -1;
+        }
+    }
+    memcpy(out, s, n + 1);
+    return 0;
+}
+
 /* 0, or the exit code (2) after printing usage */
 static int
 main_parse(int argc, char **argv, main_args_t *a)
@@ -117,6 +204,18 @@ main_parse(int argc, char **argv, main_args_t *a)
         { "slot-size",           required_argument, NULL, 'z' },
         { "max-batch",           required_argument, NULL, 'b' },
         { "unblock-timeout-ms",  required_argument, NULL, 'u' },
+        { "mail-concurrency",    required_argument, NULL,
+          MAIN_OPT_MAIL_CONCURRENCY },
+        { "retry-base-ms",       required_argument, NULL,
+          MAIN_OPT_RETRY_BASE_MS },
+        { "max-attempts",        required_argument, NULL,
+          MAIN_OPT_MAX_ATTEMPTS },
+        { "smtp-timeout-ms",     required_argument, NULL,
+          MAIN_OPT_SMTP_TIMEOUT_MS },
+        { "ca-file",             required_argument, NULL, MAIN_OPT_CA_FILE },
+        { "public-url",          required_argument, NULL,
+          MAIN_OPT_PUBLIC_URL },
+        { "mail-host",           required_argument, NULL, MAIN_OPT_MAIL_HOST },
         { "help",                no_argument,       NULL, 'h' },
         { "version",             no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -129,6 +228,11 @@ main_parse(int argc, char **argv, main_args_t *a)
     hrx_shm_default_params(&a->shm);
     a->loop.max_batch = 1000;
     a->loop.unblock_timeout_ms = 1000;
+    a->outbox.concurrency = 8;
+    a->outbox.retry_base_ms = 30000;
+    a->outbox.max_attempts = 8;
+    a->outbox.timeout_ms = 60000;
+    strcpy(a->public_url, "http://127.0.0.1:8080");
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -204,6 +308,66 @@ main_parse(int argc, char **argv, main_args_t *a)
                                         "3600000, not %s", optarg);
             }
             a->loop.unblock_timeout_ms = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_MAIL_CONCURRENCY:
+            if (main_number(optarg, 1, 64, &v) != 0) {
+                return main_usage_error("--mail-concurrency must be 1 to 64, "
+                                        "not %s", optarg);
+            }
+            a->outbox.concurrency = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_RETRY_BASE_MS:
+            if (main_number(optarg, 1, 3600000, &v) != 0) {
+                return main_usage_error("--retry-base-ms must be 1 to "
+                                        "3600000, not %s", optarg);
+            }
+            a->outbox.retry_base_ms = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_MAX_ATTEMPTS:
+            if (main_number(optarg, 1, 100, &v) != 0) {
+                return main_usage_error("--max-attempts must be 1 to 100, "
+                                        "not %s", optarg);
+            }
+            a->outbox.max_attempts = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_SMTP_TIMEOUT_MS:
+            if (main_number(optarg, 100, 3600000, &v) != 0) {
+                return main_usage_error("--smtp-timeout-ms must be 100 to "
+                                        "3600000, not %s", optarg);
+            }
+            a->outbox.timeout_ms = (uint32_t) v;
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_CA_FILE:
+            if (optarg[0] == '\0') {
+                return main_usage_error("%s", "--ca-file needs a path");
+            }
+            a->outbox.ca_file = optarg;
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_PUBLIC_URL:
+            if (main_public_url(optarg, a->public_url) != 0) {
+                return main_usage_error("--public-url must be an http:// or "
+                                        "https:// URL, not %s", optarg);
+            }
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_MAIL_HOST:
+            if (main_host_name(optarg, a->mail_host) != 0) {
+                return main_usage_error("--mail-host must be a host name, "
+                                        "not %s", optarg);
+            }
             a->run_options = 1;
             break;
 
@@ -289,11 +453,32 @@ main_signals(void)
 static int
 main_run(const main_args_t *a)
 {
-    store_t      *st = NULL;
-    uint8_t       key[HRX_KEY_SIZE];
-    char          db[4096], keypath[4096], path[4096], err[512];
-    struct stat   sb;
-    int           lock_fd = -1, started = 0, rc = 1;
+    store_t          *st = NULL;
+    outbox_conf_t     oconf;
+    bulk_run_conf_t   bconf;
+    uint8_t           key[HRX_KEY_SIZE];
+    char              db[4096], keypath[4096], path[4096], err[512];
+    char              host[MAIN_HOST_MAX];
+    struct stat       sb;
+    int               lock_fd = -1, started = 0, bulk_started = 0;
+    int               outbox_started = 0, rc = 1;
+
+    oconf = a->outbox;
+    oconf.data_dir = a->data_dir;
+    memset(&bconf, 0, sizeof(bconf));
+    bconf.public_url = a->public_url;
+    bconf.mail_host = a->mail_host;
+    if (a->mail_host[0] == '\0') {
+        /* a name that cannot go into a Message-ID falls back to the
+         * neutral "localhost" rather than stopping the start */
+        memset(path, 0, sizeof(path));
+        if (gethostname(path, sizeof(path) - 1) != 0
+            || main_host_name(path, host) != 0)
+        {
+            strcpy(host, "localhost");
+        }
+        bconf.mail_host = host;
+    }
 
     if (datadir_path(db, sizeof(db), a->data_dir, DATADIR_DB) != 0
         || datadir_path(keypath, sizeof(keypath), a->data_dir,
@@ -326,13 +511,25 @@ main_run(const main_args_t *a)
         goto done;
     }
 
-    /* not used yet by the commands applied here, but a key that does not
-     * load must stop the start, not the first command that needs it */
+    /* a key that does not load must stop the start, not the first mail
+     * that needs it; only keys derived from it are kept */
     if (hrx_master_key_load(keypath, key, err, sizeof(err)) != 0) {
         log_tell("%s", err);
         goto done;
     }
+    if (hrx_derive_key(key, HRX_SEAL_KEY_LABEL, oconf.seal_key) != 0
+        || hrx_token_key(key, bconf.token_key) != 0)
+    {
+        explicit_bzero(key, sizeof(key));
+        log_tell("cannot derive keys from %s", keypath);
+        goto done;
+    }
     explicit_bzero(key, sizeof(key));
+
+    if (oconf.ca_file != NULL && access(oconf.ca_file, R_OK) != 0) {
+        log_tell("--ca-file %s: %s", oconf.ca_file, strerror(errno));
+        goto done;
+    }
 
     st = store_open(db, err, sizeof(err));
     if (st == NULL) {
@@ -358,12 +555,34 @@ main_run(const main_args_t *a)
     }
     started = 1;
 
+    /* both publish through the loop's shm: started after it, finished
+     * before it; the outbox's last commit tells bulk_run, so it goes
+     * first */
+    if (bulk_run_start(st, loop_shm(), &bconf) != 0) {
+        log_tell("cannot start; see %s/%s", a->data_dir, DATADIR_LOG_FILE);
+        goto done;
+    }
+    bulk_started = 1;
+
+    if (outbox_start(st, &oconf) != 0) {
+        goto done;
+    }
+    outbox_started = 1;
+
     rc = loop_run();
 
 done:
+    if (outbox_started) {
+        outbox_finish();
+    }
+    if (bulk_started) {
+        bulk_run_finish();
+    }
     if (started) {
         loop_finish();
     }
+    explicit_bzero(&oconf, sizeof(oconf));
+    explicit_bzero(&bconf, sizeof(bconf));
     store_close(st);
     if (started) {
         log_info("stopped");

@@ -187,7 +187,8 @@ struct store_s {
     int            errcode;          /* extended SQLite code of last error */
     int            in_txn;           /* between store_begin and its end */
     char           errmsg[512];
-    void          *res_cache;        /* store_resource.c's statements */
+    void          *caches[STORE_CACHE_MAX];   /* the other store files'
+                                                statements */
 };
 
 /* -------------------------------------------------------------------- */
@@ -470,6 +471,8 @@ store_close(store_t *st)
         return;
     }
     store_res_close(st);
+    store_bulk_close(st);
+    store_outbox_close(st);
     for (i = 0; i < STMT_MAX; i++) {
         sqlite3_finalize(st->stmts[i]);
     }
@@ -1254,7 +1257,7 @@ store_int_error(store_t *st, int rc, const char *what)
 }
 
 void **
-store_int_cache(store_t *st)
+store_int_cache(store_t *st, store_cache_e which)
 {
-    return &st->res_cache;
+    return &st->caches[which];
 }

@@ -13,10 +13,19 @@
 sqlite3 *store_int_db(store_t *st);
 /* record SQLite's error rc for what (store_errmsg, store_db_failed) */
 void store_int_error(store_t *st, int rc, const char *what);
-/* a slot for store_resource.c's statements, NULL at first */
-void **store_int_cache(store_t *st);
+/* a slot per file of the store for its statements, NULL at first */
+typedef enum {
+    STORE_CACHE_RESOURCE = 0,      /* store_resource.c */
+    STORE_CACHE_BULK,              /* store_bulk.c */
+    STORE_CACHE_OUTBOX,            /* store_outbox.c */
+    STORE_CACHE_MAX
+} store_cache_e;
 
-/* store_resource.c: finalize its statements (store_close) */
+void **store_int_cache(store_t *st, store_cache_e which);
+
+/* each file's finalizer of its statements (store_close calls them) */
 void store_res_close(store_t *st);
+void store_bulk_close(store_t *st);
+void store_outbox_close(store_t *st);
 
 #endif /* HRX_SCHED_STORE_INT_H */

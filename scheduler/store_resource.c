@@ -90,7 +90,7 @@ store_res_cache(store_t *st)
 {
     void  **slot;
 
-    slot = store_int_cache(st);
+    slot = store_int_cache(st, STORE_CACHE_RESOURCE);
     if (*slot == NULL) {
         *slot = calloc(1, sizeof(store_res_cache_t));
         if (*slot == NULL) {
@@ -106,7 +106,7 @@ store_res_close(store_t *st)
     store_res_cache_t  *c;
     size_t              i, j, k;
 
-    c = *store_int_cache(st);
+    c = *store_int_cache(st, STORE_CACHE_RESOURCE);
     if (c == NULL) {
         return;
     }
@@ -121,7 +121,7 @@ store_res_close(store_t *st)
         sqlite3_finalize(c->special[i]);
     }
     free(c);
-    *store_int_cache(st) = NULL;
+    *store_int_cache(st, STORE_CACHE_RESOURCE) = NULL;
 }
 
 static sqlite3_stmt *

@@ -6,6 +6,7 @@ set -eu
 run_pkgs="nginx nginx-dev libpcre2-dev libssl-dev libcurl4-openssl-dev
 libmsgpack-dev libjansson-dev libsqlite3-dev zlib1g-dev gcc make"
 test_pkgs="libcmocka-dev python3-pytest python3-requests python3-aiosmtpd
+python3-cryptography
 valgrind wrk chromium fonts-noto-cjk"
 
 want=$run_pkgs

@@ -55,6 +55,15 @@ export function applyStatic(root = document) {
 }
 
 export function setTimeZone(tz) { timeZone = tz; }
+export const getTimeZone = () => timeZone || 'UTC';
+
+// A text the API gives in several languages ({"en","ja"}): the current
+// language, else English, else Japanese; a plain string as it is.
+export function apiText(m) {
+  if (m === null || m === undefined) return '';
+  if (typeof m !== 'object') return String(m);
+  return m[lang] ?? m.en ?? m.ja ?? Object.values(m)[0] ?? '';
+}
 
 // An RFC 3339 instant shown in the tenant's time zone.
 export function fmtTime(iso) {
@@ -69,22 +78,67 @@ export function fmtTime(iso) {
   }
 }
 
+// The wall clock of the tenant's time zone at an instant (ms).
+function wallParts(ms) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return { y: +parts.year, mo: +parts.month, d: +parts.day, h: +parts.hour, mi: +parts.minute,
+           s: +parts.second };
+}
+
+// How far the tenant's wall clock is ahead of UTC at an instant (ms).
+function zoneOffset(ms) {
+  try {
+    const p = wallParts(ms);
+    return Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - Math.floor(ms / 1000) * 1000;
+  } catch {
+    return 0;                                   // unknown zone: UTC
+  }
+}
+
+// A wall-clock time of the tenant's zone (as a UTC-based ms number) to the
+// instant; the offset is taken again at the first guess so that a time
+// just after a daylight-saving change lands right.
+function wallToMs(wall) {
+  const guess = wall - zoneOffset(wall);
+  return wall - zoneOffset(guess);
+}
+
+const rfc3339 = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 // "2026-04-01" at 00:00 (or 23:59:59 when endOfDay) in the tenant's time
 // zone, as an RFC 3339 UTC instant.
 export function dateToInstant(day, endOfDay = false) {
   const [y, m, d] = day.split('-').map(Number);
   const wall = Date.UTC(y, m - 1, d, endOfDay ? 23 : 0, endOfDay ? 59 : 0, endOfDay ? 59 : 0);
-  let offset = 0;
-  try {
-    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit',
-    }).formatToParts(new Date(wall)).map((p) => [p.type, p.value]));
-    const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day,
-                           +parts.hour, +parts.minute, +parts.second);
-    offset = asUtc - wall;
-  } catch { /* unknown zone: UTC */ }
-  return new Date(wall - offset).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return rfc3339(wallToMs(wall));
+}
+
+// "2026-12-01" + "10:30" in the tenant's time zone → "2026-12-01T01:30:00Z";
+// null when either is not a valid date / time.
+export function wallToInstant(day, hhmm) {
+  const dm = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || '');
+  const tm = /^(\d{2}):(\d{2})(?::\d{2})?$/.exec(hhmm || '');
+  if (!dm || !tm) return null;
+  const wall = Date.UTC(+dm[1], +dm[2] - 1, +dm[3], +tm[1], +tm[2], 0);
+  if (Number.isNaN(wall)) return null;
+  return rfc3339(wallToMs(wall));
+}
+
+// The inverse: {date: "2026-12-01", time: "10:30"} in the tenant's zone.
+export function instantToWall(iso) {
+  const ms = typeof iso === 'number' ? iso : Date.parse(iso);
+  if (Number.isNaN(ms)) return { date: '', time: '' };
+  let p;
+  try { p = wallParts(ms); } catch {
+    const d = new Date(ms);
+    p = { y: d.getUTCFullYear(), mo: d.getUTCMonth() + 1, d: d.getUTCDate(), h: d.getUTCHours(),
+          mi: d.getUTCMinutes() };
+  }
+  const z = (n, w = 2) => String(n).padStart(w, '0');
+  return { date: `${z(p.y, 4)}-${z(p.mo)}-${z(p.d)}`, time: `${z(p.h)}:${z(p.mi)}` };
 }
 
 // The inverse for showing a stored bound in a date input.

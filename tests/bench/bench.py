@@ -9,6 +9,12 @@
 3. POST /api/v1/searches/count on a tenant of 200 000 candidates (-c8):
    three typical conditions, each a full scan of the tenant on the nginx
    thread pool; ratio against a -c8 baseline of the same run.
+4. A bulk action of 3000 candidates (docs/bulk-actions.md) mailed to a
+   loopback aiosmtpd server: from T to the running transaction's commit
+   (evaluation, rendering and 3000 outbox rows: messages rendered per
+   second), then to the last of the 3000 mails accepted; the delivery rate
+   against a baseline of the same server fed the same 3000 messages by
+   smtplib on --mail-concurrency connections.
 Prints requests/s, p50 and p99 latency and the ratio to the baseline.
 """
 import argparse
@@ -16,16 +22,19 @@ import json
 import os
 import random
 import re
+import smtplib
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from hrx import Hrx  # noqa: E402
+from smtp_server import SmtpServer  # noqa: E402
 
 BASELINE_CONF = """
         location = /bench/return200 {
@@ -144,6 +153,123 @@ def bench_search(h, d, duration):
             "", r.json()["count"], sorted(alone)[2]))
 
 
+BULK_N = 3000
+BULK_CONCURRENCY = 8      # the scheduler's --mail-concurrency default
+
+
+def bulk_fixture(h, sink):
+    """A tenant mailing through sink, BULK_N candidates (bulk import), a
+    template with text, HTML and a form link, and a waiting action on all
+    of them.  Returns the action id."""
+    admin = h.login()
+    slug, owner, pw = "bench-bulk", "owner@bench-bulk.example", "bench password 1"
+    admin.post(h.url("/api/v1/tenants"), json={
+        "slug": slug, "name": "Bench Bulk",
+        "admin": {"email": owner, "name": "Owner", "password": pw}}).raise_for_status()
+    s = h.login(owner, pw, tenant=slug)
+
+    def post(path, body):
+        r = s.post(h.url("/api/v1/" + path), json=body)
+        r.raise_for_status()
+        return r.json()
+    s.put(h.url("/api/v1/settings/mail"), json={
+        "transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": sink.port,
+        "smtp_security": "none", "from_email": "recruit@bench.example",
+        "from_name": "採用チーム"}).raise_for_status()
+    rows = [{"family_name": "山田%d" % i, "given_name": "花子",
+             "email": "c%d@cand.example" % i, "school": SCHOOLS[i % 14],
+             "graduation_year": 2027} for i in range(BULK_N)]
+    r = s.post(h.url("/api/v1/candidates/import"), data=json.dumps({"candidates": rows}),
+               headers={"Content-Type": "application/json"}, timeout=120)
+    r.raise_for_status()
+    group = post("search-groups", {"name": "bench"})["id"]
+    search = post("saved-searches", {"search_group_id": group, "name": "2027",
+                                     "condition": {"field": "graduation_year", "op": "eq",
+                                                   "value": 2027}})["id"]
+    form = post("forms", {"name": "survey", "questions": [
+        {"key": "q1", "label": "Why us?", "type": "text"}]})["id"]
+    tpl = post("templates", {
+        "name": "bench", "subject": "【説明会のご案内】{姓}様",
+        "body_text": "{氏名} 様\n\n{学校名}の皆様へ説明会のご案内です。\n"
+                     "回答フォーム: {form.url}\n\n{会社名} 採用チーム\n" * 4,
+        "body_html": "<p>{氏名} 様</p><p>{学校名}の皆様へ説明会のご案内です。</p>"
+                     "<p><a href=\"{form.url}\">回答フォーム</a></p>" * 4})["id"]
+    at = time.strftime("%Y-%m-%dT%H:%M:00Z", time.gmtime(time.time() + 3600))
+    return post("bulk-actions", {"name": "bench", "kind": "message", "run_at": at,
+                                 "saved_search_id": search, "template_id": tpl,
+                                 "form_id": form})["id"]
+
+
+def smtplib_baseline(port, payloads, conns):
+    """The same messages sent to the same server by smtplib on conns
+    connections at once: what the server and loopback take."""
+    chunks = [payloads[i::conns] for i in range(conns)]
+
+    def send(chunk):
+        with smtplib.SMTP("127.0.0.1", port) as c:
+            for rcpt, raw in chunk:
+                c.sendmail("recruit@bench.example", [rcpt], raw)
+    t = time.time()
+    threads = [threading.Thread(target=send, args=(c,)) for c in chunks]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return len(payloads) / (time.time() - t)
+
+
+def bench_bulk(h, d):
+    sink = SmtpServer(d, starttls=False).start()
+    try:
+        action = bulk_fixture(h, sink)
+        con = sqlite3.connect("file:%s?mode=ro" % h.path("hrx.db"), uri=True, timeout=10)
+        # T in a moment, written as a due action would be
+        t_at = int(time.time() * 1000) + 1000
+        w = sqlite3.connect(h.path("hrx.db"), timeout=10)
+        with w:
+            w.execute("UPDATE bulk_actions SET run_at = ? WHERE id = ?", (t_at, action))
+        w.close()
+        while True:                     # the running transaction committed
+            st, started = con.execute("SELECT status, started_at FROM bulk_actions"
+                                      " WHERE id = ?", (action,)).fetchone()
+            if st != "waiting":
+                t_commit = time.time()
+                break
+            time.sleep(0.002)
+        deadline = time.time() + 300
+        while len(sink.messages) < BULK_N and time.time() < deadline:
+            time.sleep(0.01)
+        got = sink.messages
+        t_last = max(m.at for m in got)
+        while con.execute("SELECT status FROM bulk_actions WHERE id = ?",
+                          (action,)).fetchone()[0] == "running" and time.time() < deadline:
+            time.sleep(0.01)
+        st, reached = con.execute("SELECT status, reached FROM bulk_actions WHERE id = ?",
+                                  (action,)).fetchone()
+        payloads = [(r, bytes(p)) for r, p in con.execute(
+            "SELECT recipient, payload FROM outbox WHERE bulk_action_id = ?", (action,))]
+        con.close()
+        size = sum(len(p) for _, p in payloads) / max(len(payloads), 1)
+        base = smtplib_baseline(sink.port, payloads, BULK_CONCURRENCY)
+    finally:
+        sink.stop()
+    t0 = t_at / 1000
+    render_s = t_commit - started / 1000
+    deliver = len(got) / max(t_last - t_commit, 1e-6)
+    print("bulk action: %d candidates, %s, %d mails accepted (%.1f KB each),"
+          " %d reached" % (BULK_N, st, len(got), size / 1024, reached))
+    print("%-34s %10s %9s %9s %8s" % ("", "per s", "ms", "", "ratio"))
+    print("%-34s %10s %9.0f" % ("T -> action started", "", (started / 1000 - t0) * 1000))
+    print("%-34s %10.0f %9.0f" % ("evaluate+render+commit %d" % BULK_N,
+                                  BULK_N / render_s, render_s * 1000))
+    print("%-34s %10.0f %9.0f %9s %8s" % ("smtplib -c%d (baseline)" % BULK_CONCURRENCY,
+                                         base, BULK_N / base * 1000, "", "1.000"))
+    print("%-34s %10.0f %9.0f %9s %8.3f" % ("outbox SMTP delivery", deliver,
+                                           (t_last - t_commit) * 1000, "", deliver / base))
+    print("%-34s %10s %9.0f" % ("T -> last of %d accepted" % BULK_N, "",
+                                (t_last - t0) * 1000))
+
+
 def to_ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -208,6 +334,7 @@ def main():
             print("durable commands: %d in %d SQLite commits (%.1f per fsync)"
                   % (applied, batches, applied / max(batches, 1)))
             bench_search(h, d, a.duration)
+            bench_bulk(h, d)
         finally:
             h.stop()
 

@@ -66,3 +66,22 @@ test('dates in the search builder are days in the tenant time zone', async () =>
   m.setTimeZone('America/New_York');
   assert.equal(m.dateToInstant('2026-07-01'), '2026-07-01T04:00:00Z');
 });
+
+test('bulk-action times: a wall-clock minute of the tenant time zone and back', async () => {
+  const m = await import(join(HTML, 'js', 'i18n.js'));
+  m.setTimeZone('Asia/Tokyo');
+  assert.equal(m.wallToInstant('2026-12-01', '10:30'), '2026-12-01T01:30:00Z');
+  assert.equal(m.wallToInstant('2026-12-01', '00:05'), '2026-11-30T15:05:00Z');
+  assert.deepEqual(m.instantToWall('2026-11-30T15:05:00Z'), { date: '2026-12-01', time: '00:05' });
+  assert.equal(m.wallToInstant('2026-12-01', ''), null);
+  assert.equal(m.wallToInstant('', '10:00'), null);
+  // daylight saving: each side of the change
+  m.setTimeZone('America/New_York');
+  assert.equal(m.wallToInstant('2026-03-08', '01:30'), '2026-03-08T06:30:00Z');
+  assert.equal(m.wallToInstant('2026-03-08', '03:30'), '2026-03-08T07:30:00Z');
+  assert.equal(m.wallToInstant('2026-07-01', '09:00'), '2026-07-01T13:00:00Z');
+  assert.deepEqual(m.instantToWall('2026-07-01T13:00:00Z'), { date: '2026-07-01', time: '09:00' });
+  m.setTimeZone('Europe/Paris');
+  assert.equal(m.wallToInstant('2026-10-25', '12:00'), '2026-10-25T11:00:00Z');
+  assert.equal(m.getTimeZone(), 'Europe/Paris');
+});

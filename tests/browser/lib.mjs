@@ -1,7 +1,7 @@
 // Shared pieces of the browser tests: a real hrx (serve.py), Debian's
 // Chromium through playwright-core, a small API client for fixtures, and
 // screenshots (HRX_SCREENSHOTS=1 writes docs/screenshots/<name>.png).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -137,3 +137,30 @@ export async function needs(t, client, ...reqs) {
 }
 
 export const unique = (p) => `${p}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+// Write to the server's database directly, for state no API makes (a
+// bulk action's T moved into the past so the scheduler runs it now, as
+// tests/integration/bulk.py's make_due does).  SQLite's WAL and busy
+// timeout let this run beside the scheduler.
+export function dbWrite(hrx, sql, args = []) {
+  execFileSync('/usr/bin/python3', ['-c', [
+    'import json, sqlite3, sys',
+    'con = sqlite3.connect(sys.argv[1], timeout=10)',
+    'with con:',
+    '    n = con.execute(sys.argv[2], json.loads(sys.argv[3])).rowcount',
+    'con.close()',
+    'print(n)',
+  ].join('\n'), join(hrx.data, 'hrx.db'), sql, JSON.stringify(args)], { encoding: 'utf8' });
+}
+
+// Poll fn until it returns something truthy.
+export async function waitFor(fn, { timeout = 30000, interval = 200, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}

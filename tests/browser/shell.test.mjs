@@ -212,7 +212,8 @@ describe('phone width', () => {
     await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
     await page.waitForTimeout(250);
     assert.equal(await inView(), false, 'following a link closes the drawer');
-    for (const r of ['#/admin/users', '#/candidates', '#/templates/new', '#/admin/roles']) {
+    for (const r of ['#/admin/users', '#/candidates', '#/templates/new', '#/admin/roles', '#/bulk-actions',
+                     '#/bulk-actions/new', '#/settings/mail']) {
       await page.goto(`/${r}`);
       await page.locator('#screen h2').first().waitFor();
       await page.waitForTimeout(200);

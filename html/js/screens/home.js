@@ -11,6 +11,7 @@ export async function render(el, params, ctx) {
     h('ul', { class: 'tiles' },
       h('li', null, h('a', { href: '#/candidates' }, t('nav.candidates'))),
       h('li', null, h('a', { href: '#/templates' }, t('nav.templates'))),
+      h('li', null, h('a', { href: '#/bulk-actions' }, t('nav.bulkActions'))),
       ctx.can('users.admin') ? h('li', null, h('a', { href: '#/admin/users' }, t('nav.users'))) : null),
     h('h3', null, t('home.system')), dl);
   try {

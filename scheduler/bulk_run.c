@@ -1,0 +1,457 @@
+/*
+ * Bulk actions at and after T (docs/bulk-actions.md, "Execution at T").
+ *
+ * At T.  Every turn of the loop asks for a waiting action whose run_at
+ * has come.  Each runs in a transaction of its own: evaluate the saved
+ * search now (shm/hrx_bulk.c, the same evaluation as the dry run), and
+ * for every hit candidate write its result row and, when it can be
+ * reached, its whole mail message into the outbox -- the decision to send
+ * and the message are committed together, so a crash either forgets the
+ * run entirely (it is still waiting and runs again) or keeps every
+ * message it decided on (the outbox sends them after the restart).  A
+ * scheduler that was down at T runs the action when it comes back and
+ * records how late (late_ms).
+ *
+ * Each message is rendered once, here, with its Message-ID and Date: a
+ * resend after a crash is the same bytes, so a receiver that got it twice
+ * sees the same Message-ID.
+ *
+ * After T.  The outbox reports each final delivery outcome inside its
+ * own transaction (bulk_run_delivered()): the result row moves from
+ * pending to reached or failed, the executed label goes on a reached
+ * candidate (BA-7), the counters move, and the last outcome settles the
+ * action's status (BA-8, BA-13).  The actions touched are published on
+ * the broadcast ring after the commit, for the admin page's live progress
+ * (BA-15).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "hrx_bulk.h"
+#include "hrx_token.h"
+#include "bulk_run.h"
+#include "log.h"
+#include "mime.h"
+#include "store_bulk.h"
+
+#define BULK_RUN_PER_TURN      4       /* actions started per call */
+#define BULK_RUN_TOUCHED_MAX   64
+#define BULK_RUN_EVENT_TYPE    1       /* broadcast: bulk_action.progress */
+#define BULK_RUN_URL_MAX       1024
+
+static struct {
+    store_t          *st;
+    hrx_shm_t        *shm;
+    bulk_run_conf_t   conf;
+    int64_t           touched[BULK_RUN_TOUCHED_MAX];
+    size_t            ntouched;
+} run;
+
+/* what a run's visits share */
+typedef struct {
+    const store_bulk_t           *b;
+    const store_mail_settings_t  *mail;
+    int64_t                       now;
+    int64_t                       queued;
+    int64_t                       failed;
+    int                           store_failed;
+} bulk_run_ctx_t;
+
+int
+bulk_run_start(store_t *st, hrx_shm_t *shm, const bulk_run_conf_t *conf)
+{
+    memset(&run, 0, sizeof(run));
+    run.st = st;
+    run.shm = shm;
+    run.conf = *conf;
+    return 0;
+}
+
+void
+bulk_run_finish(void)
+{
+    memset(&run, 0, sizeof(run));
+}
+
+static void
+bulk_run_touch(int64_t id)
+{
+    size_t  i;
+
+    for (i = 0; i < run.ntouched; i++) {
+        if (run.touched[i] == id) {
+            return;
+        }
+    }
+    if (run.ntouched < BULK_RUN_TOUCHED_MAX) {
+        run.touched[run.ntouched++] = id;
+    }
+}
+
+/* -------------------------------------------------------------------- */
+/* one run */
+
+static const hrx_bulk_def_t *
+bulk_run_def(const store_bulk_t *b, hrx_bulk_def_t *def)
+{
+    memset(def, 0, sizeof(*def));
+    def->tenant_id = b->tenant_id;
+    def->editor_id = b->updated_by;
+    def->kind = b->kind;
+    def->saved_search_id = b->saved_search_id;
+    def->template_id = b->template_id;
+    def->form_id = b->form_id;
+    def->event_id = b->event_id;
+    def->event_group_id = b->event_group_id;
+    def->also_line = b->also_line;
+    return def;
+}
+
+/* the signed per-candidate links of {form.url} and {event.url} */
+static int
+bulk_run_link(void *data, int kind, int64_t candidate_id, int64_t object_id,
+    char *buf, size_t size)
+{
+    bulk_run_ctx_t  *ctx = data;
+    hrx_token_t      t;
+    char             tok[HRX_TOKEN_MAX];
+    const char      *path;
+    int              n;
+
+    memset(&t, 0, sizeof(t));
+    t.tenant_id = ctx->b->tenant_id;
+    t.candidate_id = candidate_id;
+    t.object_id = object_id;
+
+    switch (kind) {
+    case HRX_BULK_LINK_FORM:
+        t.kind = HRX_TOKEN_FORM;
+        t.expires_at = ctx->now + HRX_TOKEN_TTL_FORM_MS;
+        path = "f";
+        break;
+    case HRX_BULK_LINK_EVENT:
+        t.kind = ctx->b->event_id ? HRX_TOKEN_EVENT : HRX_TOKEN_EVENT_GROUP;
+        t.expires_at = ctx->now + HRX_TOKEN_TTL_EVENT_MS;
+        path = "e";
+        break;
+    default:
+        return 0;            /* LINE friend links: the LINE integration */
+    }
+
+    if (hrx_random_bytes(&t.nonce, sizeof(t.nonce)) != 0
+        || hrx_token_make(run.conf.token_key, &t, tok, sizeof(tok)) < 0)
+    {
+        return -1;
+    }
+    n = snprintf(buf, size, "%s/%s/%s", run.conf.public_url, path, tok);
+    return (n < 0 || (size_t) n >= size) ? -1 : 1;
+}
+
+static int
+bulk_run_fail(bulk_run_ctx_t *ctx, const hrx_bulk_recipient_t *r,
+    const char *reason, const char *detail)
+{
+    if (store_bulk_result_insert(run.st, ctx->b->id, r->candidate_id,
+                                 r->candidate_name, r->to_agent, r->to_email,
+                                 0, "failed", reason, detail) != STORE_OK)
+    {
+        ctx->store_failed = 1;
+        return -1;
+    }
+    ctx->failed++;
+    return 0;
+}
+
+/* one hit candidate: its result row, and its message into the outbox */
+static int
+bulk_run_visit(void *data, const hrx_bulk_recipient_t *r)
+{
+    bulk_run_ctx_t   *ctx = data;
+    mime_message_t    m;
+    char              left[64], msgid[256], header[64], err[256];
+    char             *msg;
+    size_t            len;
+    int               rc;
+
+    if (r->reason != NULL) {
+        return bulk_run_fail(ctx, r, r->reason, r->detail);
+    }
+
+    snprintf(left, sizeof(left), "ba%" PRId64 ".c%" PRId64, ctx->b->id,
+             r->candidate_id);
+    snprintf(header, sizeof(header), "X-Hrx-Bulk-Action: %" PRId64,
+             ctx->b->id);
+    if (mime_message_id(left, run.conf.mail_host, msgid, sizeof(msgid)) != 0)
+    {
+        return -1;
+    }
+
+    memset(&m, 0, sizeof(m));
+    m.from_email = ctx->mail->from_email;
+    m.from_name = ctx->mail->from_name[0] ? ctx->mail->from_name : NULL;
+    m.reply_to = ctx->mail->reply_to[0] ? ctx->mail->reply_to : NULL;
+    m.to_email = r->to_email;
+    m.to_name = r->to_name;
+    m.subject = r->subject;
+    m.message_id = msgid;
+    m.date_ms = ctx->now;
+    m.body_text = r->body_text;
+    m.body_text_len = r->body_text_len;
+    m.body_html = r->body_html;
+    m.body_html_len = r->body_html_len;
+    m.headers[0] = header;
+
+    if (mime_build(&m, &msg, &len, err, sizeof(err)) != 0) {
+        /* an address stored before it was checked as strictly, say */
+        return bulk_run_fail(ctx, r, "invalid_message", err);
+    }
+
+    rc = store_outbox_queue(run.st, ctx->b->tenant_id, "email", ctx->b->id,
+                            r->candidate_id, r->to_email,
+                            ctx->mail->from_email, msgid, msg, len,
+                            ctx->now);
+    free(msg);
+
+    if (rc != STORE_OK
+        || store_bulk_result_insert(run.st, ctx->b->id, r->candidate_id,
+                                    r->candidate_name, r->to_agent,
+                                    r->to_email, 0, "pending", NULL, NULL)
+           != STORE_OK)
+    {
+        ctx->store_failed = 1;
+        return -1;
+    }
+    ctx->queued++;
+    return 0;
+}
+
+/* the From of the tenant's mail, or a default until it is set */
+static int
+bulk_run_mail_settings(int64_t tenant_id, store_mail_settings_t *mail)
+{
+    store_tenant_t  t;
+    int             rc;
+
+    rc = store_mail_settings_get(run.st, tenant_id, mail);
+    if (rc != STORE_NOTFOUND) {
+        return rc;
+    }
+
+    memset(mail, 0, sizeof(*mail));
+    strcpy(mail->transport, "file");
+    snprintf(mail->from_email, sizeof(mail->from_email), "no-reply@%s",
+             run.conf.mail_host);
+    rc = store_tenant_get(run.st, tenant_id, &t);
+    if (rc == STORE_OK) {
+        snprintf(mail->from_name, sizeof(mail->from_name), "%s", t.name);
+    }
+    return rc;
+}
+
+/* inside an open transaction: 0, or -1 (roll back; logged) */
+static int
+bulk_run_one(int64_t id, int64_t tenant_id, int64_t now)
+{
+    store_bulk_t            b;
+    store_mail_settings_t   mail;
+    hrx_bulk_def_t          def;
+    hrx_bulk_sum_t          sum;
+    hrx_bulk_error_t        err;
+    bulk_run_ctx_t          ctx;
+    int64_t                 late;
+    const char             *code;
+    char                    text[512];
+    int                     rc;
+
+    if (store_bulk_get(run.st, tenant_id, id, &b) != STORE_OK
+        || bulk_run_mail_settings(tenant_id, &mail) != STORE_OK)
+    {
+        log_error("bulk action %" PRId64 ": %s", id, store_errmsg(run.st));
+        return -1;
+    }
+
+    late = now - b.run_at > HRX_BULK_LATE_MS ? now - b.run_at : 0;
+    if (late) {
+        log_warn("bulk action %" PRId64 " runs %" PRId64 " s late (the "
+                 "scheduler was not running at its time)", id, late / 1000);
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.b = &b;
+    ctx.mail = &mail;
+    ctx.now = now;
+    memset(&sum, 0, sizeof(sum));
+
+    rc = store_bulk_evaluate(run.st, bulk_run_def(&b, &def), now, 1,
+                             bulk_run_link, &ctx, bulk_run_visit, &ctx, &sum,
+                             &err);
+
+    if (rc == HRX_BULK_DB_ERROR || ctx.store_failed) {
+        log_error("bulk action %" PRId64 ": %s", id, store_errmsg(run.st));
+        return -1;
+    }
+    if (rc == HRX_BULK_ABORTED) {
+        log_error("bulk action %" PRId64 ": cannot render its messages "
+                  "(out of memory?); it stays waiting", id);
+        return -1;
+    }
+
+    if (rc == HRX_BULK_ACTION_ERROR) {
+        log_info("bulk action %" PRId64 ": error %s: %s", id, err.code,
+                 err.message);
+        rc = store_bulk_start(run.st, id, "error", sum.hits, 0, 0, now, late,
+                              now, err.code, err.message);
+
+    } else if (ctx.queued == 0) {
+        /* nobody to wait for: nobody was reached (BA-8 "error") */
+        code = ctx.failed == 0 ? "no_hits" : "nobody_reached";
+        log_info("bulk action %" PRId64 ": %" PRId64 " hits, none "
+                 "reachable", id, sum.hits);
+        rc = store_bulk_start(run.st, id, "error", sum.hits, ctx.failed, 0,
+                              now, late, now, code,
+                              hrx_bulk_reason_text(code, "en", text,
+                                                   sizeof(text)));
+    } else {
+        log_info("bulk action %" PRId64 ": %" PRId64 " hits, %" PRId64
+                 " messages queued, %" PRId64 " failed", id, sum.hits,
+                 ctx.queued, ctx.failed);
+        rc = store_bulk_start(run.st, id, "running", sum.hits, ctx.failed,
+                              ctx.queued, now, late, 0, NULL, NULL);
+    }
+
+    if (rc != STORE_OK) {
+        log_error("bulk action %" PRId64 ": %s", id, store_errmsg(run.st));
+        return -1;
+    }
+    bulk_run_touch(id);
+    return 0;
+}
+
+int
+bulk_run_due(int64_t now)
+{
+    int64_t  id, tenant_id;
+    int      i, rc;
+
+    for (i = 0; i < BULK_RUN_PER_TURN; i++) {
+        if (store_begin(run.st) != STORE_OK) {
+            log_error("cannot begin a bulk run: %s", store_errmsg(run.st));
+            return -1;
+        }
+
+        rc = store_bulk_next_due(run.st, now, &id, &tenant_id);
+        if (rc == STORE_NOTFOUND) {
+            store_rollback(run.st);
+            return 0;
+        }
+        if (rc != STORE_OK || bulk_run_one(id, tenant_id, now) != 0
+            || store_commit(run.st) != STORE_OK)
+        {
+            if (rc != STORE_OK) {
+                log_error("cannot look for due bulk actions: %s",
+                          store_errmsg(run.st));
+            }
+            store_rollback(run.st);
+            run.ntouched = 0;
+            return -1;
+        }
+        bulk_run_publish();
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------------- */
+/* after T */
+
+int
+bulk_run_delivered(store_t *st, int64_t bulk_action_id, int64_t candidate_id,
+    int delivered, const char *reason, const char *detail, int64_t now)
+{
+    store_bulk_t   b;
+    const char    *status, *code;
+    char           text[512];
+    int            changed, rc;
+
+    rc = store_bulk_result_settle(st, bulk_action_id, candidate_id,
+                                  delivered, reason, detail, &changed);
+    if (rc != STORE_OK || !changed) {
+        return rc == STORE_OK ? STORE_OK : STORE_ERROR;
+    }
+
+    rc = store_bulk_get(st, 0, bulk_action_id, &b);
+    if (rc == STORE_NOTFOUND) {
+        return STORE_OK;
+    }
+    if (rc != STORE_OK) {
+        return STORE_ERROR;
+    }
+    bulk_run_touch(bulk_action_id);
+
+    if (delivered && b.executed_label_id
+        && store_bulk_label(st, b.tenant_id, candidate_id,
+                            b.executed_label_id, now) != STORE_OK)
+    {
+        return STORE_ERROR;
+    }
+
+    if (b.pending > 0 || strcmp(b.status, "running") != 0) {
+        return STORE_OK;
+    }
+
+    code = NULL;
+    if (b.reached == 0) {
+        status = "error";
+        code = "nobody_reached";
+    } else if (b.failed == 0) {
+        status = "completed";
+    } else {
+        status = "completed_with_failures";
+    }
+    log_info("bulk action %" PRId64 ": %s, %" PRId64 " reached, %" PRId64
+             " failed", b.id, status, b.reached, b.failed);
+
+    return store_bulk_finish(st, b.id, status, code,
+                             code ? hrx_bulk_reason_text(code, "en", text,
+                                                         sizeof(text))
+                                  : NULL,
+                             now) == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
+void
+bulk_run_publish(void)
+{
+    store_bulk_t   b;
+    json_t        *ev;
+    char          *s;
+    size_t         i;
+
+    for (i = 0; i < run.ntouched; i++) {
+        if (store_bulk_get(run.st, 0, run.touched[i], &b) != STORE_OK) {
+            continue;
+        }
+        ev = json_pack("{s:s, s:I, s:I, s:I, s:s, s:o, s:I, s:I, s:I}",
+                       "type", "bulk_action.progress",
+                       "tenant_id", (json_int_t) b.tenant_id,
+                       "search_group_id", (json_int_t) b.search_group_id,
+                       "id", (json_int_t) b.id,
+                       "status", b.status,
+                       "hits", b.hits >= 0 ? json_integer(b.hits)
+                                           : json_null(),
+                       "reached", (json_int_t) b.reached,
+                       "failed", (json_int_t) b.failed,
+                       "pending", (json_int_t) b.pending);
+        s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        if (s != NULL
+            && hrx_bcast_publish(&run.shm->bcast, BULK_RUN_EVENT_TYPE, s,
+                                 (uint32_t) strlen(s)) == 0)
+        {
+            hrx_counter_add(run.shm, HRX_CTR_EVENTS_PUBLISHED, 1);
+        }
+        free(s);
+        json_decref(ev);
+    }
+    run.ntouched = 0;
+}
