@@ -662,13 +662,60 @@ mime_date(int64_t ms, char *out, size_t size)
 }
 
 
+/*
+ * Text in its canonical form (RFC 2046 4.1.1): line breaks are CRLF.
+ * Templates are typed in browsers and stored with bare LF; base64 would
+ * carry those unchanged, and a strict reader may then show one long line.
+ * A new buffer in *out (free()), or NULL when nothing needs changing.
+ */
+static int
+mime_crlf(const char *p, size_t n, char **out, size_t *outlen)
+{
+    size_t  i, bare = 0, k;
+    char   *q;
+
+    *out = NULL;
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
+            bare++;
+        }
+    }
+    if (bare == 0) {
+        return 0;
+    }
+
+    q = malloc(n + bare);
+    if (q == NULL) {
+        return -1;
+    }
+    for (i = 0, k = 0; i < n; i++) {
+        if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
+            q[k++] = '\r';
+        }
+        q[k++] = p[i];
+    }
+    *out = q;
+    *outlen = k;
+    return 0;
+}
+
+
 /* a body part's content: base64 in lines of 76 */
 static void
 mime_body(mime_buf_t *b, const char *type, const char *p, size_t n)
 {
     int     len;
     char    line[80];
+    char   *canon;
     size_t  off, chunk;
+
+    if (mime_crlf(p, n, &canon, &n) != 0) {
+        b->nomem = 1;
+        return;
+    }
+    if (canon != NULL) {
+        p = canon;
+    }
 
     mime_buf_str(b, "Content-Type: ");
     mime_buf_str(b, type);
@@ -685,6 +732,8 @@ mime_body(mime_buf_t *b, const char *type, const char *p, size_t n)
         mime_buf_add(b, line, (size_t) len);
         mime_buf_add(b, "\r\n", 2);
     }
+
+    free(canon);
 }
 
 

@@ -777,6 +777,22 @@ test_mime_injection(void **state)
 }
 
 
+/* bare LF -> CRLF, as mime.c writes text; out has room for 2 * n */
+static size_t
+canonical(const char *p, size_t n, char *out)
+{
+    size_t  i, k = 0;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) {
+            out[k++] = '\r';
+        }
+        out[k++] = p[i];
+    }
+    return k;
+}
+
+
 /* the part between two delimiters: its headers and decoded body */
 static void
 check_part(const char *part, size_t len, const char *type,
@@ -917,21 +933,25 @@ test_mime_body(void **state)
         0, 1, 2, 3, 56, 57, 58, 113, 114, 115, 1000, 100000,
     };
 
-    char           *body, *part;
-    size_t          i, n;
+    char           *body, *part, *canon;
+    size_t          i, n, canon_n;
     parsed_t        pm;
     mime_message_t  m;
 
     (void) state;
 
     body = malloc(100000);
+    canon = malloc(200000);
     assert_non_null(body);
+    assert_non_null(canon);
 
     for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         n = sizes[i];
 
-        /* any bytes, NUL and CR/LF included, come back exactly */
+        /* any bytes, NUL and CR included, come back exactly, with each
+         * bare LF made a CRLF (text's canonical form) */
         assert_int_equal(hrx_random_bytes(body, n), 0);
+        canon_n = canonical(body, n, canon);
 
         message_init(&m);
         m.body_text = body;
@@ -942,7 +962,7 @@ test_mime_body(void **state)
          * same as a part of a multipart */
         part = strstr(pm.msg, "\r\nContent-Type: text/plain") + 2;
         check_part(part, pm.len - (size_t) (part - pm.msg), "text/plain",
-                   body, n);
+                   canon, canon_n);
 
         /* full lines are exactly 76 */
         if (n >= 57) {
@@ -953,6 +973,17 @@ test_mime_body(void **state)
     }
 
     free(body);
+    free(canon);
+
+    /* a typed template's bare LF become CRLF; a CRLF stays one */
+    message_init(&m);
+    m.body_text = "a\nb\r\nc\n";
+    m.body_text_len = strlen(m.body_text);
+    build(&m, &pm);
+    part = strstr(pm.msg, "\r\nContent-Type: text/plain") + 2;
+    check_part(part, pm.len - (size_t) (part - pm.msg), "text/plain",
+               "a\r\nb\r\nc\r\n", 9);
+    parsed_free(&pm);
 
     /* a body in a Japanese text, as a mail reader would show it */
     message_init(&m);
