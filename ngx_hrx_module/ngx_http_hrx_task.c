@@ -11,6 +11,12 @@
  * ours resumes the request with resume(r, ctx), whose return finalizes it
  * unless it is NGX_DONE; nginx's finalizer frees a terminated one.  So
  * data must live in r->pool, or be released by done or a pool cleanup.
+ *
+ * A graceful stop (nginx -s quit) lets a worker exit once no timer that
+ * cannot be cancelled is left; a request waiting for the pool has none of
+ * its own, so the worker would leave with the work unfinished and its
+ * socket open ("open socket left in connection").  A guard timer, not
+ * cancelable, runs from post to done so the worker waits for the work.
  */
 
 #include <ngx_config.h>
@@ -29,12 +35,17 @@ typedef struct {
     ngx_http_hrx_task_work_pt    work;
     ngx_http_hrx_task_done_pt    done;
     void                        *data;
+    ngx_event_t                  guard;     /* keeps a stopping worker */
 } ngx_http_hrx_task_t;
+
+/* long: it only has to exist; it is re-armed if the work takes longer */
+#define NGX_HTTP_HRX_TASK_GUARD_MS  60000
 
 
 static void ngx_http_hrx_task_thread(void *data, ngx_log_t *log);
 static void ngx_http_hrx_task_event(ngx_event_t *ev);
 static void ngx_http_hrx_task_resume(ngx_http_request_t *r);
+static void ngx_http_hrx_task_guard(ngx_event_t *ev);
 
 
 ngx_int_t
@@ -71,6 +82,12 @@ ngx_http_hrx_task_run(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
     ctx->resume = resume;
     ctx->task_data = data;
     ctx->task_running = 1;
+
+    t->guard.handler = ngx_http_hrx_task_guard;
+    t->guard.data = t;
+    t->guard.log = r->connection->log;
+    t->guard.cancelable = 0;
+    ngx_add_timer(&t->guard, NGX_HTTP_HRX_TASK_GUARD_MS);
 
     r->main->blocked++;
     r->aio = 1;
@@ -114,6 +131,10 @@ ngx_http_hrx_task_event(ngx_event_t *ev)
 
     ngx_http_set_log_request(c->log, r);
 
+    if (t->guard.timer_set) {
+        ngx_del_timer(&t->guard);
+    }
+
     r->main->blocked--;
     r->aio = 0;
 
@@ -152,4 +173,11 @@ ngx_http_hrx_task_resume(ngx_http_request_t *r)
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
     }
+}
+
+
+static void
+ngx_http_hrx_task_guard(ngx_event_t *ev)
+{
+    ngx_add_timer(ev, NGX_HTTP_HRX_TASK_GUARD_MS);
 }

@@ -238,3 +238,34 @@ def test_clients_that_leave_while_their_work_is_on_the_thread_pool(fresh_hrx):
     # the terminated path was taken at least once
     with open(h.path("logs", "access.log")) as f:
         assert '" 499 ' in f.read()
+
+
+def test_graceful_stop_waits_for_work_on_the_thread_pool(fresh_hrx):
+    """nginx -s quit while logins (scrypt) wait on the thread pool: the
+    worker finishes them before it exits instead of leaving their sockets
+    open ("open socket left in connection")."""
+    import json
+    import socket
+    h = fresh_hrx
+    login = json.dumps({"email": h.admin_email, "password": h.admin_password})
+    req = ("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+           "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+           % (len(login), login)).encode()
+    conns = []
+    for _ in range(24):            # several scrypt rounds queued per thread
+        c = socket.create_connection(("127.0.0.1", h.port))
+        c.sendall(req)
+        conns.append(c)
+    time.sleep(0.05)
+    h.stop_nginx()
+    answered = 0
+    for c in conns:
+        c.settimeout(5)
+        try:
+            answered += c.recv(64).startswith(b"HTTP/1.1 ")
+        except OSError:
+            pass
+        c.close()
+    assert not [p for p in h.log_problems() if "open socket" in p]
+    assert answered == len(conns)
+    h.start_nginx()
