@@ -23,6 +23,7 @@ route('/bulk-actions/new', 'bulk-actions', s('bulk-form'));
 route('/bulk-actions/:id/edit', 'bulk-actions', s('bulk-form'));
 route('/bulk-actions/:id', 'bulk-actions', s('bulk-detail'));
 route('/settings/mail', 'mail-settings', s('mail-settings'));
+route('/settings/line', 'line-settings', s('line-settings'));
 
 let session = null;
 

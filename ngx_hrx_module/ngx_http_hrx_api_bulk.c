@@ -125,6 +125,7 @@ typedef struct {
     hrx_bulk_def_t   def;
     int64_t          now;
     uint8_t          key[HRX_KEY_SIZE]; /* for link tokens */
+    ngx_uint_t       line_connected;    /* friend links exist */
 
     /* built by the visits */
     json_t          *recipients;
@@ -797,11 +798,12 @@ ngx_http_hrx_bulk_chars(const char *s, size_t len)
 ngx_int_t
 ngx_http_hrx_api_bulk_dry_run(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
 {
-    ngx_int_t                  sent;
-    ngx_pool_cleanup_t        *cln;
-    ngx_http_hrx_dry_run_t    *t;
-    ngx_http_hrx_bulk_body_t   b;
-    ngx_http_hrx_main_conf_t  *hmcf;
+    ngx_int_t                     sent;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_hrx_dry_run_t       *t;
+    ngx_http_hrx_bulk_body_t      b;
+    ngx_http_hrx_main_conf_t     *hmcf;
+    ngx_http_hrx_line_secrets_t   line;
 
     hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
 
@@ -823,6 +825,17 @@ ngx_http_hrx_api_bulk_dry_run(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
     cln = ngx_pool_cleanup_add(r->pool, 0);
 
     if (t == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the scheduler writes friend links only while LINE is connected */
+    switch (ngx_http_hrx_db_line_secrets(r, b.def.tenant_id, 0, &line)) {
+    case NGX_OK:
+        t->line_connected = line.connected;
+        break;
+    case NGX_DECLINED:
+        break;
+    default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1001,7 +1014,8 @@ done:
 /*
  * Links in the texts: real tokens (docs/bulk-actions.md, "Links in
  * mail"), so that the lengths measured are the ones the scheduler will
- * send.  LINE is not connected yet: no friend link (missing data).
+ * send; a friend link only while the tenant's LINE is connected, as the
+ * scheduler does (docs/line.md).
  */
 static int
 ngx_http_hrx_dry_run_link(void *data, int kind, int64_t candidate_id,
@@ -1031,7 +1045,13 @@ ngx_http_hrx_dry_run_link(void *data, int kind, int64_t candidate_id,
         break;
 
     default: /* HRX_BULK_LINK_LINE_FRIEND */
-        return 0;
+        if (!t->line_connected) {
+            return 0;
+        }
+        tk.kind = HRX_TOKEN_LINE_FRIEND;
+        tk.expires_at = t->now + HRX_TOKEN_TTL_LINE_FRIEND_MS;
+        path = "/line/friend/";
+        break;
     }
 
     tk.tenant_id = t->def.tenant_id;

@@ -54,6 +54,12 @@ enum {
     NGX_HTTP_HRX_SQL_BULK_REASONS,
     NGX_HTTP_HRX_SQL_BULK_RESULTS,
     NGX_HTTP_HRX_SQL_MAIL_SETTINGS,
+    NGX_HTTP_HRX_SQL_LINE_LOGIN,
+    NGX_HTTP_HRX_SQL_LINE_SETTINGS,
+    NGX_HTTP_HRX_SQL_LINE_SECRETS,
+    NGX_HTTP_HRX_SQL_LINE_UNLINKED,
+    NGX_HTTP_HRX_SQL_MESSAGES,
+    NGX_HTTP_HRX_SQL_MESSAGE,
     NGX_HTTP_HRX_SQL_MAX
 };
 
@@ -163,6 +169,63 @@ static const char *const  ngx_http_hrx_sql[NGX_HTTP_HRX_SQL_MAX] = {
         " coalesce(length(smtp_password), 0) > 0,"
         " from_email, from_name, reply_to, updated_at, updated_by"
         " FROM mail_settings WHERE tenant_id = ?1",
+
+    /* the friend registration pages (ngx_http_hrx_line_login.c): NULL
+     * in column 1 is "no such candidate", in 2 "LINE not set up" */
+    [NGX_HTTP_HRX_SQL_LINE_LOGIN] =
+        "SELECT t.name,"
+        " (SELECT coalesce(c.line_user_id, '') FROM candidates c"
+        "  WHERE c.tenant_id = t.id AND c.id = ?2),"
+        " s.state = 'connected', s.login_channel_id,"
+        " s.login_channel_secret, s.bot_basic_id,"
+        " EXISTS (SELECT 1 FROM line_login_states WHERE nonce = ?3)"
+        " FROM tenants t LEFT JOIN line_settings s ON s.tenant_id = t.id"
+        " WHERE t.id = ?1",
+
+    /* LINE settings (ngx_http_hrx_api_line.c): never a secret, only
+     * whether it is set; the count of linked candidates (LN-10) uses
+     * the partial index candidates_line_user.  A tenant without
+     * settings gives a row of NULLs */
+    [NGX_HTTP_HRX_SQL_LINE_SETTINGS] =
+        "SELECT s.state, s.channel_id, s.login_channel_id, s.bot_basic_id,"
+        " s.bot_name, s.connected_at, s.updated_at, s.updated_by,"
+        " coalesce(length(s.channel_secret), 0) > 0,"
+        " coalesce(length(s.access_token), 0) > 0,"
+        " coalesce(length(s.login_channel_secret), 0) > 0,"
+        " (SELECT count(*) FROM candidates c WHERE c.tenant_id = ?1"
+        "  AND c.line_user_id IS NOT NULL)"
+        " FROM (SELECT ?1 AS tenant_id) x"
+        " LEFT JOIN line_settings s ON s.tenant_id = x.tenant_id",
+
+    /* the sealed secrets, for the connect check and the webhook's
+     * signature; ?2: the blobs only when updated_at differs from it */
+    [NGX_HTTP_HRX_SQL_LINE_SECRETS] =
+        "SELECT state, updated_at, channel_id, login_channel_id,"
+        " CASE WHEN updated_at = ?2 THEN NULL ELSE channel_secret END,"
+        " CASE WHEN updated_at = ?2 THEN NULL ELSE access_token END,"
+        " CASE WHEN updated_at = ?2 THEN NULL ELSE login_channel_secret END"
+        " FROM line_settings WHERE tenant_id = ?1",
+
+    /* events of LINE users linked to no candidate (LN-6), index
+     * line_events_unlinked */
+    [NGX_HTTP_HRX_SQL_LINE_UNLINKED] =
+        "SELECT id, webhook_event_id, type, line_user_id, message_type,"
+        " text, occurred_at, redelivery FROM line_events"
+        " WHERE tenant_id = ?1 AND candidate_id IS NULL AND id > ?2"
+        " ORDER BY id LIMIT ?3",
+
+    /* a candidate's timeline, oldest first (index messages_candidate) */
+    [NGX_HTTP_HRX_SQL_MESSAGES] =
+        "SELECT id, candidate_id, channel, direction, kind, subject, body,"
+        " state, error, send_at, created_at, created_by FROM messages"
+        " WHERE candidate_id = ?2 AND tenant_id = ?1 AND id > ?3"
+        " ORDER BY id LIMIT ?4",
+
+    /* one, read back after message.send */
+    [NGX_HTTP_HRX_SQL_MESSAGE] =
+        "SELECT id, candidate_id, channel, direction, kind, subject, body,"
+        " state, error, send_at, created_at, created_by FROM messages"
+        " WHERE id = ?2 AND tenant_id = ?1",
 };
 
 
@@ -1616,4 +1679,323 @@ ngx_http_hrx_db_thread_exit(void)
     }
 
     (void) pthread_mutex_unlock(&ngx_http_hrx_thread_lock);
+}
+
+
+/* ---- LINE friend registration ---- */
+
+/* a column as a NUL-terminated pool copy; { 0, NULL } for NULL */
+static ngx_int_t
+ngx_http_hrx_db_col_copy(ngx_pool_t *pool, sqlite3_stmt *st, int i,
+    ngx_str_t *out)
+{
+    size_t       n;
+    const void  *p;
+
+    ngx_str_null(out);
+
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+        return NGX_OK;
+    }
+
+    p = sqlite3_column_blob(st, i);
+    n = (size_t) sqlite3_column_bytes(st, i);
+
+    out->data = ngx_pnalloc(pool, n + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (n) {
+        ngx_memcpy(out->data, p, n);
+    }
+
+    out->data[n] = '\0';
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_line_login(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t candidate_id, const char *nonce,
+    ngx_http_hrx_line_login_row_t *out)
+{
+    int            rc;
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    ngx_memzero(out, sizeof(ngx_http_hrx_line_login_row_t));
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_LINE_LOGIN, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, candidate_id);
+
+    if (nonce) {
+        sqlite3_bind_text(st, 3, nonce, -1, SQLITE_STATIC);
+    }
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    out->candidate = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    out->connected = sqlite3_column_int(st, 2) != 0;
+    out->nonce_used = sqlite3_column_int(st, 6) != 0;
+
+    if (ngx_http_hrx_db_col_copy(r->pool, st, 0, &out->company) != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 1, &out->line_user_id)
+           != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 3, &out->login_channel_id)
+           != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 4,
+                                    &out->login_channel_secret)
+           != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 5, &out->bot_basic_id)
+           != NGX_OK)
+    {
+        ngx_http_hrx_db_done(st);
+        return NGX_ERROR;
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    return NGX_OK;
+}
+
+
+/* ---- LINE settings, secrets, unlinked events (docs/line.md) ---- */
+
+ngx_int_t
+ngx_http_hrx_db_line_settings(ngx_http_request_t *r, int64_t tenant_id,
+    json_t **out)
+{
+    int            rc;
+    json_t        *secrets;
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_LINE_SETTINGS, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+
+    rc = sqlite3_step(st);
+
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE) {
+            ngx_http_hrx_db_done(st);
+            return NGX_ERROR;
+        }
+
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    secrets = json_pack("{s:b, s:b, s:b}",
+                        "channel_secret", sqlite3_column_int(st, 8) != 0,
+                        "access_token", sqlite3_column_int(st, 9) != 0,
+                        "login_channel_secret",
+                        sqlite3_column_int(st, 10) != 0);
+
+    *out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
+                     "state",
+                     sqlite3_column_type(st, 0) == SQLITE_NULL
+                     ? json_string("disconnected")
+                     : ngx_http_hrx_col_str(st, 0),
+                     "channel_id", ngx_http_hrx_col_str_null(st, 1),
+                     "login_channel_id", ngx_http_hrx_col_str_null(st, 2),
+                     "bot_basic_id", ngx_http_hrx_col_str_null(st, 3),
+                     "bot_name", ngx_http_hrx_col_str_null(st, 4),
+                     "connected_at", ngx_http_hrx_col_time(st, 5),
+                     "updated_at", ngx_http_hrx_col_time(st, 6),
+                     "updated_by", ngx_http_hrx_col_id(st, 7),
+                     "secrets_set", secrets ? secrets : json_null(),
+                     "linked_candidates",
+                     (json_int_t) sqlite3_column_int64(st, 11));
+
+    ngx_http_hrx_db_done(st);
+
+    return (*out && secrets) ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_line_secrets(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t known, ngx_http_hrx_line_secrets_t *out)
+{
+    int            rc;
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    ngx_memzero(out, sizeof(ngx_http_hrx_line_secrets_t));
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_LINE_SECRETS, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, known);
+
+    rc = sqlite3_step(st);
+
+    if (rc == SQLITE_DONE) {
+        ngx_http_hrx_db_done(st);
+        return NGX_DECLINED;
+    }
+
+    if (rc != SQLITE_ROW) {
+        return ngx_http_hrx_db_failed(r->connection->log, st, rc);
+    }
+
+    out->connected = sqlite3_column_bytes(st, 0) == 9
+                     && ngx_strncmp(sqlite3_column_text(st, 0),
+                                    "connected", 9) == 0;
+    out->updated_at = sqlite3_column_int64(st, 1);
+    out->unchanged = (out->updated_at == known);
+
+    if (ngx_http_hrx_db_col_copy(r->pool, st, 2, &out->channel_id) != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 3, &out->login_channel_id)
+           != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 4, &out->channel_secret)
+           != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 5, &out->access_token)
+           != NGX_OK
+        || ngx_http_hrx_db_col_copy(r->pool, st, 6,
+                                    &out->login_channel_secret)
+           != NGX_OK)
+    {
+        ngx_http_hrx_db_done(st);
+        return NGX_ERROR;
+    }
+
+    ngx_http_hrx_db_done(st);
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_http_hrx_render_line_event(sqlite3_stmt *st)
+{
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+                     "id", (json_int_t) sqlite3_column_int64(st, 0),
+                     "webhook_event_id", ngx_http_hrx_col_str(st, 1),
+                     "type", ngx_http_hrx_col_str(st, 2),
+                     "line_user_id", ngx_http_hrx_col_str_null(st, 3),
+                     "message_type", ngx_http_hrx_col_str_null(st, 4),
+                     "text", ngx_http_hrx_col_str_null(st, 5),
+                     "occurred_at", ngx_http_hrx_col_time(st, 6),
+                     "redelivery", sqlite3_column_int(st, 7) != 0);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_line_unlinked(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t after, ngx_uint_t limit, json_t **out)
+{
+    ngx_int_t      orc;
+    sqlite3_stmt  *st;
+
+    orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_LINE_UNLINKED, &st);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64) limit + 1);
+
+    return ngx_http_hrx_db_page(r, st, limit,
+                                ngx_http_hrx_render_line_event, out);
+}
+
+
+/* ---- the candidate's timeline (docs/line.md, "Sending") ---- */
+
+/* a messages row as the API returns it (the same as message.send's) */
+static json_t *
+ngx_http_hrx_render_message(sqlite3_stmt *st)
+{
+    json_t  *subject, *body, *state, *error;
+
+    subject = sqlite3_column_type(st, 5) == SQLITE_NULL
+              ? json_null() : ngx_http_hrx_col_str(st, 5);
+    body = sqlite3_column_type(st, 6) == SQLITE_NULL
+           ? json_null() : ngx_http_hrx_col_str(st, 6);
+    state = sqlite3_column_type(st, 7) == SQLITE_NULL
+            ? json_null() : ngx_http_hrx_col_str(st, 7);
+    error = sqlite3_column_type(st, 8) == SQLITE_NULL
+            ? json_null() : ngx_http_hrx_col_str(st, 8);
+
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+                     " s:o, s:o}",
+                     "id", (json_int_t) sqlite3_column_int64(st, 0),
+                     "candidate_id",
+                     (json_int_t) sqlite3_column_int64(st, 1),
+                     "channel", ngx_http_hrx_col_str(st, 2),
+                     "direction", ngx_http_hrx_col_str(st, 3),
+                     "kind", ngx_http_hrx_col_str(st, 4),
+                     "subject", subject,
+                     "body", body,
+                     "state", state,
+                     "error", error,
+                     "send_at", ngx_http_hrx_col_time(st, 9),
+                     "created_at", ngx_http_hrx_col_time(st, 10),
+                     "created_by", ngx_http_hrx_col_id(st, 11));
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_messages(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t candidate_id, int64_t after, ngx_uint_t limit, json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_MESSAGES, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, candidate_id);
+    sqlite3_bind_int64(st, 3, after);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64) limit + 1);
+
+    return ngx_http_hrx_db_page(r, st, limit, ngx_http_hrx_render_message,
+                                out);
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_message(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t id, json_t **out)
+{
+    ngx_int_t      rc;
+    sqlite3_stmt  *st;
+
+    rc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_MESSAGE, &st);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    sqlite3_bind_int64(st, 1, tenant_id);
+    sqlite3_bind_int64(st, 2, id);
+
+    return ngx_http_hrx_db_one(r, st, ngx_http_hrx_render_message, out);
 }

@@ -169,4 +169,69 @@ ngx_int_t ngx_http_hrx_db_mail_settings(ngx_http_request_t *r,
     int64_t tenant_id, json_t **out);
 
 
+
+/*
+ * LINE friend registration (docs/line.md): what the pages of
+ * ngx_http_hrx_line_login.c decide on, for a tenant (NGX_DECLINED: no
+ * such tenant) and a candidate, strings as NUL-terminated pool copies
+ * ({ 0, NULL } for NULL).  nonce NULL: nonce_used is 0.
+ */
+typedef struct {
+    ngx_uint_t   candidate;             /* the candidate is in the tenant */
+    ngx_str_t    line_user_id;          /* "" when not linked */
+    ngx_uint_t   connected;             /* line_settings state connected */
+    ngx_str_t    login_channel_id;
+    ngx_str_t    login_channel_secret;  /* sealed (hrx_open) */
+    ngx_str_t    bot_basic_id;
+    ngx_str_t    company;               /* the tenant's name */
+    ngx_uint_t   nonce_used;            /* in line_login_states */
+} ngx_http_hrx_line_login_row_t;
+
+ngx_int_t ngx_http_hrx_db_line_login(ngx_http_request_t *r,
+    int64_t tenant_id, int64_t candidate_id, const char *nonce,
+    ngx_http_hrx_line_login_row_t *out);
+
+
+/*
+ * LINE settings (ngx_http_hrx_api_line.c, ngx_http_hrx_webhook.c).
+ *
+ * The settings as GET /api/v1/settings/line shows them, without the
+ * URLs (never a secret: "secrets_set"); "disconnected" and nulls when
+ * the tenant has none.
+ */
+ngx_int_t ngx_http_hrx_db_line_settings(ngx_http_request_t *r,
+    int64_t tenant_id, json_t **out);
+
+/* the stored row with its secrets still sealed, pool copies ({ 0, NULL }
+ * for NULL); when updated_at equals known the secrets are not read
+ * (unchanged set: the caller's copy is current).  NGX_DECLINED: none */
+typedef struct {
+    ngx_uint_t   connected;
+    ngx_uint_t   unchanged;
+    int64_t      updated_at;
+    ngx_str_t    channel_id;
+    ngx_str_t    login_channel_id;
+    ngx_str_t    channel_secret;        /* sealed (hrx_open) */
+    ngx_str_t    access_token;          /* sealed */
+    ngx_str_t    login_channel_secret;  /* sealed */
+} ngx_http_hrx_line_secrets_t;
+
+ngx_int_t ngx_http_hrx_db_line_secrets(ngx_http_request_t *r,
+    int64_t tenant_id, int64_t known, ngx_http_hrx_line_secrets_t *out);
+
+/* events of LINE users linked to no candidate of the tenant, a page
+ * ({"items","next_after"}) by id */
+ngx_int_t ngx_http_hrx_db_line_unlinked(ngx_http_request_t *r,
+    int64_t tenant_id, int64_t after, ngx_uint_t limit, json_t **out);
+
+/* a page of a candidate's timeline (messages rows) after message id
+ * after, oldest first: {"items","next_after"} (docs/line.md) */
+ngx_int_t ngx_http_hrx_db_messages(ngx_http_request_t *r,
+    int64_t tenant_id, int64_t candidate_id, int64_t after,
+    ngx_uint_t limit, json_t **out);
+
+/* message id of the tenant, as the timeline shows it */
+ngx_int_t ngx_http_hrx_db_message(ngx_http_request_t *r, int64_t tenant_id,
+    int64_t id, json_t **out);
+
 #endif /* NGX_HTTP_HRX_DB_H */

@@ -19,6 +19,15 @@
  *     event: bulk_action.progress
  *     data: {"type":"bulk_action.progress","id":3,"status":"running",...}
  *
+ * A record of type 2 (message.received, docs/line.md) is JSON with
+ * tenant_id and candidate_id; a stream gets it when the tenant is the
+ * session's and the user may operate on the candidate (the operate rule,
+ * ngx_http_hrx_reach_candidate()), without tenant_id:
+ *
+ *     event: message.received
+ *     data: {"type":"message.received","candidate_id":7,"message_id":12,
+ *            "channel":"line"}
+ *
  * Records are decoded once per tick whoever reads them (a small cache
  * keyed by the record's bytes), and reach is asked once per user and
  * record.  A reader that fell a whole ring behind (or whose shm file was
@@ -68,6 +77,7 @@
 
 /* broadcast record types (the scheduler's) and their event names */
 #define NGX_HTTP_HRX_EV_BULK_PROGRESS  1
+#define NGX_HTTP_HRX_EV_MESSAGE_RECEIVED  2
 
 #define NGX_HTTP_HRX_SSE_HELLO     ": hrx events\nretry: 3000\n\n"
 #define NGX_HTTP_HRX_SSE_LAPPED    "event: lapped\ndata: {}\n\n"
@@ -116,6 +126,7 @@ typedef struct {
     ngx_uint_t               deliver;       /* 0: for nobody */
     int64_t                  tenant_id;
     int64_t                  search_group_id;   /* 0: none */
+    int64_t                  candidate_id;  /* message.received */
     u_char                  *text;          /* ngx_alloc()ed */
     size_t                   text_len;
     ngx_uint_t               nmemo;
@@ -814,11 +825,15 @@ ngx_http_hrx_sse_decode(ngx_http_hrx_sse_rec_t *rec)
     const char    *name;
     json_error_t   jerr;
 
-    if (rec->type != NGX_HTTP_HRX_EV_BULK_PROGRESS) {
+    if (rec->type == NGX_HTTP_HRX_EV_BULK_PROGRESS) {
+        name = "bulk_action.progress";
+
+    } else if (rec->type == NGX_HTTP_HRX_EV_MESSAGE_RECEIVED) {
+        name = "message.received";
+
+    } else {
         return;
     }
-
-    name = "bulk_action.progress";
 
     obj = json_loadb((const char *) rec->payload, rec->len, 0, &jerr);
 
@@ -835,6 +850,9 @@ ngx_http_hrx_sse_decode(ngx_http_hrx_sse_rec_t *rec)
 
     v = json_object_get(obj, "search_group_id");
     rec->search_group_id = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    v = json_object_get(obj, "candidate_id");
+    rec->candidate_id = json_is_integer(v) ? json_integer_value(v) : 0;
 
     (void) json_object_del(obj, "tenant_id");
     (void) json_object_del(obj, "search_group_id");
@@ -885,11 +903,16 @@ ngx_http_hrx_sse_for(ngx_http_hrx_sse_t *sse, ngx_http_hrx_sse_rec_t *rec)
         return 0;
     }
 
-    if (auth->perms & NGX_HTTP_HRX_PERM_USERS_ADMIN) {
-        return 1;
-    }
+    if (rec->type == NGX_HTTP_HRX_EV_MESSAGE_RECEIVED) {
+        /* the operate rule, below: users.admin is not enough */
+        if (rec->candidate_id <= 0) {
+            return 0;
+        }
 
-    if (rec->search_group_id <= 0) {
+    } else if (auth->perms & NGX_HTTP_HRX_PERM_USERS_ADMIN) {
+        return 1;
+
+    } else if (rec->search_group_id <= 0) {
         return 0;
     }
 
@@ -899,9 +922,15 @@ ngx_http_hrx_sse_for(ngx_http_hrx_sse_t *sse, ngx_http_hrx_sse_rec_t *rec)
         }
     }
 
-    rc = ngx_http_hrx_reach_object(sse->request, auth,
-                                   hrx_res(HRX_RES_SEARCH_GROUP),
-                                   rec->search_group_id);
+    if (rec->type == NGX_HTTP_HRX_EV_MESSAGE_RECEIVED) {
+        rc = ngx_http_hrx_reach_candidate(sse->request, auth,
+                                          rec->candidate_id);
+
+    } else {
+        rc = ngx_http_hrx_reach_object(sse->request, auth,
+                                       hrx_res(HRX_RES_SEARCH_GROUP),
+                                       rec->search_group_id);
+    }
 
     reached = (rc == NGX_OK);
 

@@ -42,7 +42,10 @@
 #include "ngx_http_hrx_api_merge.h"
 #include "ngx_http_hrx_import.h"
 #include "ngx_http_hrx_api_bulk.h"
+#include "ngx_http_hrx_api_messages.h"
 #include "ngx_http_hrx_api_mail.h"
+#include "ngx_http_hrx_api_line.h"
+#include "ngx_http_hrx_webhook.h"
 #include "ngx_http_hrx_events.h"
 
 
@@ -264,6 +267,13 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
       NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BULK,
       NGX_HTTP_HRX_PERM_CANDIDATES_OPERATE_OTHER, NULL },
 
+    /* a candidate's timeline and sending (ngx_http_hrx_api_messages.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/candidates/{id}/messages"),
+      ngx_http_hrx_api_messages_list, NGX_HTTP_HRX_AUTH, 0, NULL },
+    { NGX_HTTP_POST, ngx_string("/api/v1/candidates/{id}/messages"),
+      ngx_http_hrx_api_messages_send, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      0, NULL },
+
     /* merge variables (ngx_http_hrx_api_merge.c) */
     { NGX_HTTP_GET, ngx_string("/api/v1/merge-variables"),
       ngx_http_hrx_api_merge_variables, NGX_HTTP_HRX_AUTH, 0, NULL },
@@ -307,6 +317,29 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
     /* live events, server-sent (ngx_http_hrx_events.c) */
     { NGX_HTTP_GET, ngx_string("/api/v1/stream"),
       ngx_http_hrx_api_stream, NGX_HTTP_HRX_AUTH, 0, NULL },
+
+    /* LINE settings (ngx_http_hrx_api_line.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/settings/line"),
+      ngx_http_hrx_api_line_get, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_PUT, ngx_string("/api/v1/settings/line"),
+      ngx_http_hrx_api_line_put, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN,
+      ngx_http_hrx_line_settings_schema },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/settings/line"),
+      ngx_http_hrx_api_line_delete, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_GET, ngx_string("/api/v1/line/unlinked-events"),
+      ngx_http_hrx_api_line_unlinked, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+
+    /*
+     * The LINE webhook (ngx_http_hrx_webhook.c), served where a location
+     * has hrx_api for /webhooks/: no session, LINE's signature instead;
+     * the body is left raw (no NGX_HTTP_HRX_BODY) for the signature.
+     */
+    { NGX_HTTP_POST, ngx_string("/webhooks/line/{id}"),
+      ngx_http_hrx_webhook_line, 0, 0, NULL },
 
     { 0, ngx_null_string, NULL, 0, 0, NULL }
 };

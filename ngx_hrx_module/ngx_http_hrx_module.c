@@ -83,6 +83,32 @@
  *   reading of imports, searches (counts, saved-search pages) and the dry
  *   runs of bulk actions run on.
  *
+ *   Syntax:  hrx_public;
+ *   Default: -
+ *   Context: location
+ *   Serves the candidate-facing pages that need no session (LINE friend
+ *   registration: /line/friend/<token>, /line/callback) in this
+ *   location, as small HTML pages (ngx_http_hrx_public.c).
+ *
+ *   Syntax:  hrx_line_login_url url;
+ *   Default: hrx_line_login_url https://access.line.me;
+ *   Context: http, server, location
+ *   LINE Login's authorize page, where /line/friend/<token> sends the
+ *   candidate ({url}/oauth2/v2.1/authorize).
+ *
+ *   Syntax:  hrx_line_login_api_url url;
+ *   Default: hrx_line_login_api_url https://api.line.me;
+ *   Context: http, server, location
+ *   LINE Login's API: the token exchange and the profile of the callback
+ *   ({url}/oauth2/v2.1/token, {url}/v2/profile).
+ *
+ *   Syntax:  hrx_line_api_url url;
+ *   Default: hrx_line_api_url https://api.line.me;
+ *   Context: http, server, location
+ *   LINE's Messaging API, for the connect check of PUT
+ *   /api/v1/settings/line ({url}/v2/oauth/verify, /v2/oauth/accessToken,
+ *   /v2/bot/info), made on the thread pool.
+ *
  *   Syntax:  hrx_public_url url;
  *   Default: hrx_public_url http://127.0.0.1:8080;
  *   Context: http
@@ -107,6 +133,8 @@
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_api_search.h"
 #include "ngx_http_hrx_events.h"
+#include "ngx_http_hrx_webhook.h"
+#include "ngx_http_hrx_public.h"
 
 
 static ngx_int_t ngx_http_hrx_init_process(ngx_cycle_t *cycle);
@@ -120,6 +148,10 @@ static char *ngx_http_hrx_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static u_char *ngx_http_hrx_path(ngx_conf_t *cf, ngx_str_t *dir,
     const char *name);
+static char *ngx_http_hrx_public(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_hrx_merge_url(ngx_conf_t *cf, ngx_str_t *url,
+    ngx_str_t *prev, const char *dflt, const char *name);
 
 
 static ngx_conf_enum_t  ngx_http_hrx_cookie_secure[] = {
@@ -216,6 +248,34 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
       offsetof(ngx_http_hrx_main_conf_t, thread_pool_name),
       NULL },
 
+    { ngx_string("hrx_public"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_hrx_public,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hrx_line_login_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, line_login_url),
+      NULL },
+
+    { ngx_string("hrx_line_login_api_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, line_login_api_url),
+      NULL },
+
+    { ngx_string("hrx_line_api_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, line_api_url),
+      NULL },
+
     { ngx_string("hrx_public_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -303,6 +363,7 @@ ngx_http_hrx_exit_process(ngx_cycle_t *cycle)
     ngx_http_hrx_db_close();
     ngx_http_hrx_search_exit();
     ngx_http_hrx_db_thread_exit();
+    ngx_http_hrx_webhook_exit();
 
     if (ngx_http_hrx_worker.shm_mapped) {
         hrx_shm_close(&ngx_http_hrx_worker.shm);
@@ -496,6 +557,30 @@ ngx_http_hrx_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_hrx_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_hrx_loc_conf_t  *hlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_hrx_main_conf_t  *hmcf;
+
+    if (hlcf->public_pages != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    hlcf->public_pages = 1;
+
+    hmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_hrx_module);
+    hmcf->used = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_hrx_public_handler;
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_hrx_create_main_conf(ngx_conf_t *cf)
 {
@@ -657,6 +742,15 @@ ngx_http_hrx_create_loc_conf(ngx_conf_t *cf)
     conf->import_timeout = NGX_CONF_UNSET_MSEC;
     conf->events_keepalive = NGX_CONF_UNSET_MSEC;
     conf->events_max = NGX_CONF_UNSET_UINT;
+    conf->public_pages = NGX_CONF_UNSET;
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->line_login_url = { 0, NULL };
+     *     conf->line_login_api_url = { 0, NULL };
+     *     conf->line_api_url = { 0, NULL };
+     */
 
     return conf;
 }
@@ -689,6 +783,29 @@ ngx_http_hrx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               15000);
     ngx_conf_merge_uint_value(conf->events_max, prev->events_max, 1024);
 
+    if (conf->public_pages == NGX_CONF_UNSET) {
+        conf->public_pages = 0;
+    }
+
+    if (ngx_http_hrx_merge_url(cf, &conf->line_login_url,
+                               &prev->line_login_url,
+                               "https://access.line.me",
+                               "hrx_line_login_url")
+        != NGX_CONF_OK
+        || ngx_http_hrx_merge_url(cf, &conf->line_login_api_url,
+                                  &prev->line_login_api_url,
+                                  "https://api.line.me",
+                                  "hrx_line_login_api_url")
+           != NGX_CONF_OK
+        || ngx_http_hrx_merge_url(cf, &conf->line_api_url,
+                                  &prev->line_api_url,
+                                  "https://api.line.me",
+                                  "hrx_line_api_url")
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->events_keepalive < 100 || conf->events_max == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"hrx_events_keepalive\" must be at least 100ms "
@@ -718,6 +835,39 @@ ngx_http_hrx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
          */
         clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
         clcf->client_max_body_size = 0;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a provider base URL: inherited or the default, no trailing '/' */
+static char *
+ngx_http_hrx_merge_url(ngx_conf_t *cf, ngx_str_t *url, ngx_str_t *prev,
+    const char *dflt, const char *name)
+{
+    if (url->data == NULL) {
+        if (prev->data) {
+            *url = *prev;
+
+        } else {
+            url->len = ngx_strlen(dflt);
+            url->data = (u_char *) dflt;
+        }
+    }
+
+    while (url->len > 0 && url->data[url->len - 1] == '/') {
+        url->len--;
+    }
+
+    if (url->len == 0 || url->len > 512
+        || (ngx_strncmp(url->data, "http://", 7) != 0
+            && ngx_strncmp(url->data, "https://", 8) != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" must be an http:// or https:// URL of "
+                           "at most 512 characters", name);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -54,6 +54,10 @@ typedef struct {
     ngx_msec_t           import_timeout;    /* its reply */
     ngx_msec_t           events_keepalive;  /* SSE comment interval */
     ngx_uint_t           events_max;    /* SSE streams per worker */
+    ngx_flag_t           public_pages;  /* hrx_public: candidate pages */
+    ngx_str_t            line_login_url;      /* LINE Login authorize */
+    ngx_str_t            line_login_api_url;  /* its token, profile */
+    ngx_str_t            line_api_url;  /* Messaging API: connect check */
 } ngx_http_hrx_loc_conf_t;
 
 

@@ -67,6 +67,11 @@ static const apply_op_t apply_ops[] = {
     { "bulk_action.update", "bulk_action", 1, apply_bulk_update },
     { "bulk_action.delete", "bulk_action", 1, apply_bulk_delete },
     { "mail_settings.set", "mail_settings", 1, apply_mail_settings_set },
+    { "line_settings.set", "line_settings", 1, apply_line_settings_set },
+    { "line.disconnect", "line_settings", 1, apply_line_disconnect },
+    { "line.webhook",    "line_delivery", 1, apply_line_webhook },
+    { "line.link",       "candidate", 1, apply_line_link },
+    { "message.send",    "message", 1, apply_message_send },
 };
 
 #define APPLY_NOPS  (sizeof(apply_ops) / sizeof(apply_ops[0]))

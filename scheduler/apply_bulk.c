@@ -16,15 +16,17 @@
  * kind never changes.  The actor becomes the last editor, whose reach
  * and permissions the execution uses (BA-11, BA-12).
  *
- * LINE (LN-12) is accepted only once the tenant has LINE connected: until
- * the LINE integration exists, also_line is refused with a clear reason
- * rather than silently ignored.
+ * LINE (LN-12) is accepted only while the tenant has LINE connected:
+ * otherwise also_line is refused (409 line_not_connected) with a clear
+ * reason rather than silently ignored.  At T the run checks again
+ * (bulk_run.c) and sends email only if LINE went away meanwhile.
  */
 #include <string.h>
 
 #include "hrx_bulk.h"
 #include "apply_reach.h"
 #include "store_bulk.h"
+#include "store_message.h"
 
 static const char *const  apply_bulk_members[] = {
     "id", "name", "kind", "run_at", "saved_search_id", "template_id",
@@ -228,7 +230,7 @@ apply_bulk_check(apply_ctx_t *ac, const store_reach_t *who,
     const char              *field, *code, *why;
     hrx_bulk_error_t         err;
     int64_t                  id;
-    int                      rc;
+    int                      rc, connected;
 
     for (r = apply_bulk_refs; r->key != NULL; r++) {
         id = *apply_bulk_ref(b, r);
@@ -246,10 +248,18 @@ apply_bulk_check(apply_ctx_t *ac, const store_reach_t *who,
     }
 
     if (b->also_line) {
-        apply_reject(ac, 409, "line_not_connected", "also_line",
-                     "LINE is not connected for this tenant: the action "
-                     "can send email only");
-        return -1;
+        if (store_message_line_connected(ac->st, ac->cmd->tenant_id,
+                                         &connected) != STORE_OK)
+        {
+            apply_store_error(ac);
+            return -1;
+        }
+        if (!connected) {
+            apply_reject(ac, 409, "line_not_connected", "also_line",
+                         "LINE is not connected for this tenant: the action "
+                         "can send email only");
+            return -1;
+        }
     }
 
     if (check_run_at && b->run_at <= ac->now + HRX_BULK_MIN_LEAD_MS) {

@@ -16,6 +16,15 @@
  * resend after a crash is the same bytes, so a receiver that got it twice
  * sees the same Message-ID.
  *
+ * LINE (LN-12).  An action with also_line gives a candidate who is a LINE
+ * friend, and is not mailed through an agent (LN-8: the evaluation leaves
+ * line_user_id NULL then), a LINE push of the rendered plain text too: a
+ * second outbox row, written with the mail's, with a retry key fixed now
+ * (docs/line.md, "Sending").  It is only queued while the tenant's LINE is
+ * connected; a text too long for one push (5 messages) goes by email
+ * only.  The candidate's result tracks the email (BA-13); its "line" flag
+ * says a push was queued, and goes back to 0 if the push finally fails.
+ *
  * After T.  The outbox reports each final delivery outcome inside its
  * own transaction (bulk_run_delivered()): the result row moves from
  * pending to reached or failed, the executed label goes on a reached
@@ -31,11 +40,15 @@
 #include <jansson.h>
 
 #include "hrx_bulk.h"
+#include "hrx_line.h"
 #include "hrx_token.h"
 #include "bulk_run.h"
 #include "log.h"
+#include "mail_transport.h"
 #include "mime.h"
 #include "store_bulk.h"
+#include "store_message.h"
+#include "store_line_link.h"
 
 #define BULK_RUN_PER_TURN      4       /* actions started per call */
 #define BULK_RUN_TOUCHED_MAX   64
@@ -55,7 +68,9 @@ typedef struct {
     const store_bulk_t           *b;
     const store_mail_settings_t  *mail;
     int64_t                       now;
+    int                           line_ok;    /* also_line, connected */
     int64_t                       queued;
+    int64_t                       line;       /* LINE pushes queued */
     int64_t                       failed;
     int                           store_failed;
 } bulk_run_ctx_t;
@@ -110,7 +125,8 @@ bulk_run_def(const store_bulk_t *b, hrx_bulk_def_t *def)
     return def;
 }
 
-/* the signed per-candidate links of {form.url} and {event.url} */
+/* the signed per-candidate links of {form.url}, {event.url} and
+ * {line.friend_url} */
 static int
 bulk_run_link(void *data, int kind, int64_t candidate_id, int64_t object_id,
     char *buf, size_t size)
@@ -119,7 +135,7 @@ bulk_run_link(void *data, int kind, int64_t candidate_id, int64_t object_id,
     hrx_token_t      t;
     char             tok[HRX_TOKEN_MAX];
     const char      *path;
-    int              n;
+    int              n, connected;
 
     memset(&t, 0, sizeof(t));
     t.tenant_id = ctx->b->tenant_id;
@@ -137,8 +153,23 @@ bulk_run_link(void *data, int kind, int64_t candidate_id, int64_t object_id,
         t.expires_at = ctx->now + HRX_TOKEN_TTL_EVENT_MS;
         path = "e";
         break;
+    case HRX_BULK_LINK_LINE_FRIEND:
+        /* only while the tenant's LINE is connected: else missing data */
+        if (store_line_link_connected(run.st, t.tenant_id, &connected)
+            != STORE_OK)
+        {
+            return -1;
+        }
+        if (!connected) {
+            return 0;
+        }
+        t.kind = HRX_TOKEN_LINE_FRIEND;
+        t.object_id = 0;
+        t.expires_at = ctx->now + HRX_TOKEN_TTL_LINE_FRIEND_MS;
+        path = "line/friend";
+        break;
     default:
-        return 0;            /* LINE friend links: the LINE integration */
+        return 0;
     }
 
     if (hrx_random_bytes(&t.nonce, sizeof(t.nonce)) != 0
@@ -165,6 +196,46 @@ bulk_run_fail(bulk_run_ctx_t *ctx, const hrx_bulk_recipient_t *r,
     return 0;
 }
 
+/*
+ * The LINE push of a recipient who is a LINE friend (LN-12): 1 queued, 0
+ * not (a text LINE cannot take: logged), -1 when the store failed.
+ */
+static int
+bulk_run_line(bulk_run_ctx_t *ctx, const hrx_bulk_recipient_t *r)
+{
+    json_t  *body;
+    char    *s;
+    char     key[MAIL_RETRY_KEY_SIZE];
+    int      rc;
+
+    body = hrx_line_push_body(r->line_user_id, r->body_text,
+                              r->body_text_len);
+    if (body == NULL) {
+        log_warn("bulk action %" PRId64 ": candidate %" PRId64 " gets "
+                 "email only: the text does not fit one LINE push (%d "
+                 "messages of %d characters)", ctx->b->id, r->candidate_id,
+                 HRX_LINE_PUSH_MAX, HRX_LINE_TEXT_MAX);
+        return 0;
+    }
+    s = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (s == NULL || mail_line_retry_key(key) != 0) {
+        free(s);
+        return -1;
+    }
+
+    rc = store_outbox_queue(run.st, ctx->b->tenant_id, "line", ctx->b->id,
+                            r->candidate_id, r->line_user_id, NULL, key, s,
+                            strlen(s), ctx->now);
+    free(s);
+    if (rc != STORE_OK) {
+        ctx->store_failed = 1;
+        return -1;
+    }
+    ctx->line++;
+    return 1;
+}
+
 /* one hit candidate: its result row, and its message into the outbox */
 static int
 bulk_run_visit(void *data, const hrx_bulk_recipient_t *r)
@@ -174,7 +245,7 @@ bulk_run_visit(void *data, const hrx_bulk_recipient_t *r)
     char              left[64], msgid[256], header[64], err[256];
     char             *msg;
     size_t            len;
-    int               rc;
+    int               rc, line = 0;
 
     if (r->reason != NULL) {
         return bulk_run_fail(ctx, r, r->reason, r->detail);
@@ -215,10 +286,20 @@ bulk_run_visit(void *data, const hrx_bulk_recipient_t *r)
                             ctx->now);
     free(msg);
 
+    /* never to an agent (LN-8): the evaluation gives no LINE id then */
+    if (rc == STORE_OK && ctx->line_ok && r->line_user_id != NULL
+        && !r->to_agent)
+    {
+        line = bulk_run_line(ctx, r);
+        if (line < 0) {
+            return -1;
+        }
+    }
+
     if (rc != STORE_OK
         || store_bulk_result_insert(run.st, ctx->b->id, r->candidate_id,
                                     r->candidate_name, r->to_agent,
-                                    r->to_email, 0, "pending", NULL, NULL)
+                                    r->to_email, line, "pending", NULL, NULL)
            != STORE_OK)
     {
         ctx->store_failed = 1;
@@ -229,13 +310,14 @@ bulk_run_visit(void *data, const hrx_bulk_recipient_t *r)
 }
 
 /* the From of the tenant's mail, or a default until it is set */
-static int
-bulk_run_mail_settings(int64_t tenant_id, store_mail_settings_t *mail)
+int
+bulk_run_mail_settings(store_t *st, int64_t tenant_id,
+    store_mail_settings_t *mail)
 {
     store_tenant_t  t;
     int             rc;
 
-    rc = store_mail_settings_get(run.st, tenant_id, mail);
+    rc = store_mail_settings_get(st, tenant_id, mail);
     if (rc != STORE_NOTFOUND) {
         return rc;
     }
@@ -243,12 +325,18 @@ bulk_run_mail_settings(int64_t tenant_id, store_mail_settings_t *mail)
     memset(mail, 0, sizeof(*mail));
     strcpy(mail->transport, "file");
     snprintf(mail->from_email, sizeof(mail->from_email), "no-reply@%s",
-             run.conf.mail_host);
-    rc = store_tenant_get(run.st, tenant_id, &t);
+             bulk_run_mail_host());
+    rc = store_tenant_get(st, tenant_id, &t);
     if (rc == STORE_OK) {
         snprintf(mail->from_name, sizeof(mail->from_name), "%s", t.name);
     }
     return rc;
+}
+
+const char *
+bulk_run_mail_host(void)
+{
+    return run.conf.mail_host != NULL ? run.conf.mail_host : "localhost";
 }
 
 /* inside an open transaction: 0, or -1 (roll back; logged) */
@@ -267,7 +355,7 @@ bulk_run_one(int64_t id, int64_t tenant_id, int64_t now)
     int                     rc;
 
     if (store_bulk_get(run.st, tenant_id, id, &b) != STORE_OK
-        || bulk_run_mail_settings(tenant_id, &mail) != STORE_OK)
+        || bulk_run_mail_settings(run.st, tenant_id, &mail) != STORE_OK)
     {
         log_error("bulk action %" PRId64 ": %s", id, store_errmsg(run.st));
         return -1;
@@ -284,6 +372,20 @@ bulk_run_one(int64_t id, int64_t tenant_id, int64_t now)
     ctx.mail = &mail;
     ctx.now = now;
     memset(&sum, 0, sizeof(sum));
+
+    if (b.also_line) {
+        if (store_message_line_connected(run.st, tenant_id, &ctx.line_ok)
+            != STORE_OK)
+        {
+            log_error("bulk action %" PRId64 ": %s", id,
+                      store_errmsg(run.st));
+            return -1;
+        }
+        if (!ctx.line_ok) {
+            log_warn("bulk action %" PRId64 ": LINE is not connected any "
+                     "more; email only", id);
+        }
+    }
 
     rc = store_bulk_evaluate(run.st, bulk_run_def(&b, &def), now, 1,
                              bulk_run_link, &ctx, bulk_run_visit, &ctx, &sum,
@@ -316,8 +418,8 @@ bulk_run_one(int64_t id, int64_t tenant_id, int64_t now)
                                                    sizeof(text)));
     } else {
         log_info("bulk action %" PRId64 ": %" PRId64 " hits, %" PRId64
-                 " messages queued, %" PRId64 " failed", id, sum.hits,
-                 ctx.queued, ctx.failed);
+                 " messages queued (%" PRId64 " also to LINE), %" PRId64
+                 " failed", id, sum.hits, ctx.queued, ctx.line, ctx.failed);
         rc = store_bulk_start(run.st, id, "running", sum.hits, ctx.failed,
                               ctx.queued, now, late, 0, NULL, NULL);
     }

@@ -10,6 +10,7 @@
 
 #include "hrx_shm.h"
 #include "store.h"
+#include "store_bulk.h"
 
 typedef struct {
     const char  *public_url;      /* links in mail: <public_url>/f/<token> */
@@ -41,5 +42,17 @@ int bulk_run_delivered(store_t *st, int64_t bulk_action_id,
 void bulk_run_publish(void);
 
 void bulk_run_finish(void);
+
+/*
+ * What a message to a candidate is sent with, for every sender of mail
+ * (bulk actions here, message.send in apply_message.c): the tenant's mail
+ * settings, or until it has some the defaults -- the file transport and
+ * From "<tenant name>" <no-reply@<mail host>>.  STORE_OK or STORE_ERROR.
+ */
+int bulk_run_mail_settings(store_t *st, int64_t tenant_id,
+    store_mail_settings_t *mail);
+
+/* the right-hand side of Message-IDs (--mail-host, or this host's name) */
+const char *bulk_run_mail_host(void);
 
 #endif /* HRX_SCHED_BULK_RUN_H */

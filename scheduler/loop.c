@@ -71,6 +71,13 @@
  * of their own, and import spool files nobody removed (spool.c) once the
  * records that were in the ring at start are applied.
  *
+ * LINE deliveries.  A line.webhook stores the raw delivery and its events
+ * inside the batch -- what LINE's 200 waits for -- and nothing more.  After
+ * the batch is published, line_events_run() turns the events of unparsed
+ * deliveries into timeline rows in a transaction of its own and publishes
+ * message.received; the periodic work calls it too, for deliveries a
+ * crash or a failure left unparsed (line_events.c).
+ *
  * Import spool files.  A candidate.import names a file of rows; its reply
  * carries the file's path, and the file is removed after the commit and
  * before the reply is published, so a client that got its answer never
@@ -94,6 +101,7 @@
 #include "apply.h"
 #include "bulk_run.h"
 #include "hrx_import.h"
+#include "line_events.h"
 #include "log.h"
 #include "loop.h"
 #include "outbox.h"
@@ -454,6 +462,9 @@ loop_periodic(uint64_t now)
     /* failures are logged there and the actions stay due: next second */
     (void) bulk_run_due((int64_t) hrx_wall_ms());
 
+    /* LINE deliveries a failed or interrupted parse left (logged) */
+    line_events_run();
+
     n = hrx_slots_reclaim(&loop.shm.slots, now, LOOP_SLOT_MAX_AGE_MS);
     if (n > 0) {
         hrx_counter_add(&loop.shm, HRX_CTR_SLOTS_RECLAIMED, n);
@@ -565,6 +576,10 @@ loop_run(void)
         }
         loop_publish(end);
         loop_batch_clear();
+
+        /* LINE deliveries of this batch into the timeline: after its
+         * replies are out (line_events.c) */
+        line_events_run();
 
         /* between batches, without waiting: more commands may be there */
         (void) outbox_pump(hrx_wall_ms(), 0);
@@ -761,6 +776,8 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
     loop.last_periodic = hrx_monotonic_ms();
     loop.last_cleanup = 0;     /* first cleanup soon after start */
 
+    line_events_start(st, &loop.shm);
+
     log_info("started pid %d, ring at %llu, %s", (int) getpid(),
              (unsigned long long) start, data_dir);
     return 0;
@@ -779,6 +796,7 @@ loop_shm(void)
 void
 loop_finish(void)
 {
+    line_events_finish();
     if (loop.shm_mapped) {
         loop_batch_clear();
         hrx_store_release(&loop.shm.hdr->scheduler_pid, 0);

@@ -28,6 +28,20 @@
  * follows).  Only server lines are
  * looked at: the lines we send (HEADER_OUT) carry the AUTH exchange, and
  * no callback here ever sees or keeps them.
+ *
+ * LINE.  A push is one HTTPS POST of the JSON body the outbox row holds,
+ * on the same kind of blocking easy handle, with the tenant's channel
+ * access token and the row's X-Line-Retry-Key (SPEC LN-11).  The key is
+ * what makes a retry safe: when an attempt reached LINE but its answer
+ * was lost (a timeout, a dropped connection), the next attempt carries
+ * the same key and LINE answers 409 "The retry key is already accepted"
+ * instead of sending the message again -- which therefore means sent.
+ * 429 and 5xx are worth a retry, after Retry-After when LINE gives one;
+ * any other 4xx is the request's fault and fails at once with LINE's own
+ * "message" (and the first of its "details", which names the property),
+ * the text a recruiter sees in the timeline.  The token goes in a header
+ * list of our own, wiped before it is freed; verbose output is off, so
+ * libcurl never hands it to a callback.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -36,14 +50,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "mail_transport.h"
 
 /* a connection attempt gets at most this much of the transfer's time */
 #define MAIL_CONNECT_TIMEOUT_MS  15000
+
+/* what is kept of LINE's answer (its errors are small JSON objects) */
+#define MAIL_LINE_ANSWER_MAX     8192
+#define MAIL_LINE_RETRY_AFTER_MAX  (3600LL * 1000)
 
 /* -------------------------------------------------------------------- */
 /* file transport */
@@ -532,4 +553,307 @@ mail_smtp_handle_close(CURL *easy)
         (void) shutdown(sock, SHUT_RDWR);
     }
     curl_easy_cleanup(easy);
+}
+
+/* -------------------------------------------------------------------- */
+/* LINE */
+
+int
+mail_line_retry_key(char out[MAIL_RETRY_KEY_SIZE])
+{
+    uint8_t  b[16];
+
+    if (hrx_random_bytes(b, sizeof(b)) != 0) {
+        return -1;
+    }
+    b[6] = (uint8_t) ((b[6] & 0x0f) | 0x40);     /* version 4 */
+    b[8] = (uint8_t) ((b[8] & 0x3f) | 0x80);     /* RFC 4122 variant */
+
+    snprintf(out, MAIL_RETRY_KEY_SIZE,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+             b[10], b[11], b[12], b[13], b[14], b[15]);
+    return 0;
+}
+
+int
+mail_line_token(const uint8_t key[HRX_KEY_SIZE], int64_t tenant_id,
+    const uint8_t *sealed, size_t len, char *out, size_t size, char *err,
+    size_t errlen)
+{
+    char    aad[64];
+    size_t  n;
+
+    if (len < HRX_SEAL_OVERHEAD || len - HRX_SEAL_OVERHEAD + 1 > size) {
+        snprintf(err, errlen, "the stored LINE access token of tenant %"
+                 PRId64 " has a wrong length (%zu bytes)", tenant_id, len);
+        return -1;
+    }
+
+    snprintf(aad, sizeof(aad), "line.access_token:%" PRId64, tenant_id);
+
+    if (hrx_open(key, aad, sealed, len, out, &n) != 0) {
+        explicit_bzero(out, size);
+        snprintf(err, errlen, "the stored LINE access token of tenant %"
+                 PRId64 " does not open with this master key (set it "
+                 "again)", tenant_id);
+        return -1;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* one push's state, on the sending thread's stack */
+typedef struct {
+    const mail_line_params_t  *p;
+    char                       answer[MAIL_LINE_ANSWER_MAX];
+    size_t                     alen;
+    int64_t                    retry_after_ms;     /* -1: none */
+    char                       errbuf[CURL_ERROR_SIZE];
+} mail_line_t;
+
+/* CURLOPT_WRITEFUNCTION: keep the start of the answer */
+static size_t
+mail_line_write(char *buf, size_t size, size_t nitems, void *ctx)
+{
+    mail_line_t  *t = ctx;
+    size_t        n, room;
+
+    n = size * nitems;
+    room = sizeof(t->answer) - 1 - t->alen;
+    memcpy(t->answer + t->alen, buf, n < room ? n : room);
+    t->alen += n < room ? n : room;
+    t->answer[t->alen] = '\0';
+    return n;
+}
+
+/* CURLOPT_HEADERFUNCTION: Retry-After in seconds (an HTTP date is not
+ * what LINE sends; it is ignored) */
+static size_t
+mail_line_header(char *buf, size_t size, size_t nitems, void *ctx)
+{
+    mail_line_t  *t = ctx;
+    size_t        n, i;
+    int64_t       v;
+
+    n = size * nitems;
+    if (n > 12 && strncasecmp(buf, "Retry-After:", 12) == 0) {
+        i = 12;
+        while (i < n && (buf[i] == ' ' || buf[i] == '\t')) {
+            i++;
+        }
+        v = 0;
+        while (i < n && isdigit((unsigned char) buf[i])
+               && v <= MAIL_LINE_RETRY_AFTER_MAX)
+        {
+            v = v * 10 + (buf[i] - '0');
+            i++;
+        }
+        if (i < n && (buf[i] == '\r' || buf[i] == '\n' || buf[i] == ' ')
+            && v >= 0)
+        {
+            v *= 1000;
+            t->retry_after_ms = v < MAIL_LINE_RETRY_AFTER_MAX
+                                ? v : MAIL_LINE_RETRY_AFTER_MAX;
+        }
+    }
+    return n;
+}
+
+static int
+mail_line_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+    mail_line_t  *t = ctx;
+
+    (void) dltotal;
+    (void) dlnow;
+    (void) ultotal;
+    (void) ulnow;
+
+    return t->p->abort != NULL && atomic_load(t->p->abort) ? 1 : 0;
+}
+
+/* LINE's "message" (and its first detail) into detail, else the status */
+static void
+mail_line_reason(const mail_line_t *t, long code, char *detail, size_t size)
+{
+    json_t      *root, *d0;
+    const char  *msg, *dmsg, *prop;
+
+    root = json_loadb(t->answer, t->alen, 0, NULL);
+    msg = json_string_value(json_object_get(root, "message"));
+
+    if (msg == NULL) {
+        snprintf(detail, size, "LINE answered HTTP %ld", code);
+        json_decref(root);
+        return;
+    }
+
+    d0 = json_array_get(json_object_get(root, "details"), 0);
+    dmsg = json_string_value(json_object_get(d0, "message"));
+    prop = json_string_value(json_object_get(d0, "property"));
+
+    if (dmsg != NULL && prop != NULL) {
+        snprintf(detail, size, "%s: %s (%s)", msg, dmsg, prop);
+    } else if (dmsg != NULL) {
+        snprintf(detail, size, "%s: %s", msg, dmsg);
+    } else {
+        snprintf(detail, size, "%s", msg);
+    }
+    json_decref(root);
+}
+
+/* 409 meaning "this key went through before" (LINE's words) */
+static int
+mail_line_key_accepted(const mail_line_t *t)
+{
+    json_t      *root;
+    const char  *msg;
+    int          yes;
+
+    root = json_loadb(t->answer, t->alen, 0, NULL);
+    msg = json_string_value(json_object_get(root, "message"));
+    yes = msg != NULL && strcasestr(msg, "retry key") != NULL
+          && strcasestr(msg, "already accepted") != NULL;
+    json_decref(root);
+    return yes;
+}
+
+/* the header list, the token wiped from it before it is freed */
+static void
+mail_line_headers_free(struct curl_slist *h)
+{
+    struct curl_slist  *l;
+
+    for (l = h; l != NULL; l = l->next) {
+        explicit_bzero(l->data, strlen(l->data));
+    }
+    curl_slist_free_all(h);
+}
+
+mail_result_e
+mail_line_push(CURL *easy, const mail_line_params_t *p, char *detail,
+    size_t size, int64_t *retry_after_ms, int *aborted)
+{
+    mail_line_t         t;
+    mail_result_e       result;
+    struct curl_slist  *h = NULL, *l;
+    CURLcode            rc = CURLE_OK;
+    char                url[1024], line[2048];
+    long                code = 0, connect_ms;
+
+    *aborted = 0;
+    *retry_after_ms = 0;
+    memset(&t, 0, sizeof(t));
+    t.p = p;
+    t.retry_after_ms = -1;
+
+    curl_easy_reset(easy);
+
+    if ((size_t) snprintf(url, sizeof(url), "%s/v2/bot/message/push",
+                          p->api_url) >= sizeof(url))
+    {
+        snprintf(detail, size, "the LINE API URL is too long");
+        return MAIL_RETRY;
+    }
+
+    /* each append copies; a failed one leaves h as it was */
+    l = curl_slist_append(h, "Content-Type: application/json");
+    h = l ? l : h;
+    if (l != NULL) {
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", p->token);
+        l = curl_slist_append(h, line);
+        explicit_bzero(line, sizeof(line));
+    }
+    if (l != NULL) {
+        snprintf(line, sizeof(line), "X-Line-Retry-Key: %s", p->retry_key);
+        l = curl_slist_append(h, line);
+    }
+    if (l == NULL) {
+        mail_line_headers_free(h);
+        snprintf(detail, size, "out of memory");
+        return MAIL_RETRY;
+    }
+
+    connect_ms = p->timeout_ms < MAIL_CONNECT_TIMEOUT_MS
+                 ? (long) p->timeout_ms : MAIL_CONNECT_TIMEOUT_MS;
+
+#define MAIL_SETOPT(opt, val)                                                 \
+    if (rc == CURLE_OK) {                                                     \
+        rc = curl_easy_setopt(easy, opt, val);                                \
+    }
+
+    MAIL_SETOPT(CURLOPT_URL, url);
+    MAIL_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+    MAIL_SETOPT(CURLOPT_NOSIGNAL, 1L);
+    MAIL_SETOPT(CURLOPT_ERRORBUFFER, t.errbuf);
+    MAIL_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    MAIL_SETOPT(CURLOPT_TIMEOUT_MS, (long) p->timeout_ms);
+    MAIL_SETOPT(CURLOPT_MAXCONNECTS, 1L);
+    MAIL_SETOPT(CURLOPT_HTTPHEADER, h);
+    MAIL_SETOPT(CURLOPT_POST, 1L);
+    MAIL_SETOPT(CURLOPT_POSTFIELDS, p->payload);
+    MAIL_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) p->len);
+    MAIL_SETOPT(CURLOPT_WRITEFUNCTION, mail_line_write);
+    MAIL_SETOPT(CURLOPT_WRITEDATA, &t);
+    MAIL_SETOPT(CURLOPT_HEADERFUNCTION, mail_line_header);
+    MAIL_SETOPT(CURLOPT_HEADERDATA, &t);
+    MAIL_SETOPT(CURLOPT_NOPROGRESS, 0L);
+    MAIL_SETOPT(CURLOPT_XFERINFOFUNCTION, mail_line_progress);
+    MAIL_SETOPT(CURLOPT_XFERINFODATA, &t);
+
+#undef MAIL_SETOPT
+
+    if (rc != CURLE_OK) {
+        snprintf(detail, size, "cannot set up the LINE request: %s",
+                 curl_easy_strerror(rc));
+        result = MAIL_RETRY;
+        goto done;
+    }
+
+    rc = curl_easy_perform(easy);
+
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        *aborted = 1;
+        snprintf(detail, size, "abandoned: the scheduler stops");
+        result = MAIL_RETRY;
+        goto done;
+    }
+    if (rc != CURLE_OK) {
+        /* no answer: maybe LINE has it; the retry key settles that */
+        snprintf(detail, size, "LINE: %s",
+                 t.errbuf[0] ? t.errbuf : curl_easy_strerror(rc));
+        result = MAIL_RETRY;
+        goto done;
+    }
+
+    (void) curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+
+    if (code >= 200 && code <= 299) {
+        snprintf(detail, size, "LINE accepted the push (HTTP %ld)", code);
+        result = MAIL_SENT;
+
+    } else if (code == 409 && mail_line_key_accepted(&t)) {
+        snprintf(detail, size, "LINE had accepted this retry key before "
+                 "(an earlier attempt's answer was lost)");
+        result = MAIL_SENT;
+
+    } else if (code == 429 || code >= 500) {
+        mail_line_reason(&t, code, detail, size);
+        if (t.retry_after_ms >= 0) {
+            *retry_after_ms = t.retry_after_ms;
+        }
+        result = MAIL_RETRY;
+
+    } else {
+        mail_line_reason(&t, code, detail, size);
+        result = MAIL_REJECTED;
+    }
+
+done:
+    curl_easy_reset(easy);
+    mail_line_headers_free(h);
+    return result;
 }

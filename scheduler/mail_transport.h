@@ -1,7 +1,8 @@
 /*
- * How one message leaves: written to a file, or sent in one SMTP
- * transaction, and what the end of that means.  No database and no
- * scheduling here; outbox.c does both.  See mail_transport.c.
+ * How one message leaves: written to a file, sent in one SMTP
+ * transaction, or pushed to LINE's Messaging API, and what the end of
+ * that means.  No database and no scheduling here; outbox.c does both.
+ * See mail_transport.c.
  */
 #ifndef HRX_SCHED_MAIL_TRANSPORT_H
 #define HRX_SCHED_MAIL_TRANSPORT_H
@@ -14,11 +15,13 @@
 #include "hrx_crypto.h"
 
 #define MAIL_DETAIL_SIZE  512
+#define MAIL_RETRY_KEY_SIZE  37      /* a UUID, 36 characters and NUL */
 
 typedef enum {
     MAIL_SENT = 0,        /* accepted: the row is sent */
     MAIL_RETRY,           /* 4xx, connection, timeout, local trouble */
-    MAIL_REJECTED         /* a 5xx reply: failed at once */
+    MAIL_REJECTED         /* a 5xx reply (LINE: a 4xx other than 429):
+                             failed at once */
 } mail_result_e;
 
 /*
@@ -69,5 +72,54 @@ mail_result_e mail_smtp_send(CURL *easy, const mail_smtp_params_t *p,
 /* the end of a handle mail_smtp_send used, at a stop: its open
  * connection is dropped without waiting for the server */
 void mail_smtp_handle_close(CURL *easy);
+
+/* -------------------------------------------------------------------- */
+/* LINE (docs/line.md, "Sending"; SPEC LN-11, LN-13) */
+
+/*
+ * A new X-Line-Retry-Key: a random (version 4) UUID in lower case, fixed
+ * when the outbox row is written and sent with every attempt of it, so
+ * that LINE accepts the message once however often it is retried.
+ * 0, or -1 when no randomness was to be had.
+ */
+int mail_line_retry_key(char out[MAIL_RETRY_KEY_SIZE]);
+
+/*
+ * The Messaging API channel access token stored for tenant_id, opened
+ * with the seal key (aad "line.access_token:<tenant_id>") into out (size
+ * bytes, NUL added).  0, or -1 with a sentence in err (never the
+ * secret).  The caller wipes out after use.
+ */
+int mail_line_token(const uint8_t key[HRX_KEY_SIZE], int64_t tenant_id,
+    const uint8_t *sealed, size_t len, char *out, size_t size, char *err,
+    size_t errlen);
+
+typedef struct {
+    const char  *api_url;        /* "https://api.line.me", no trailing / */
+    const char  *token;          /* the channel access token; wipe after */
+    const char  *retry_key;      /* X-Line-Retry-Key */
+    uint32_t     timeout_ms;     /* the whole request */
+    const void  *payload;        /* the push body (JSON) */
+    size_t       len;
+    const _Atomic int  *abort;   /* nonzero: give up (within a second) */
+} mail_line_params_t;
+
+/*
+ * POST {api_url}/v2/bot/message/push on easy (reset first; its open
+ * connection is kept for the next request).  What the answer means:
+ *   2xx                                    MAIL_SENT
+ *   409 "The retry key is already accepted" MAIL_SENT (an earlier attempt
+ *                                          got through, its answer was
+ *                                          lost)
+ *   429, 5xx, no answer, a timeout         MAIL_RETRY; *retry_after_ms is
+ *                                          the Retry-After header's
+ *                                          seconds in ms (0: none)
+ *   any other status                       MAIL_REJECTED, detail LINE's
+ *                                          "message" (and its first
+ *                                          detail)
+ * *aborted as for mail_smtp_send().
+ */
+mail_result_e mail_line_push(CURL *easy, const mail_line_params_t *p,
+    char *detail, size_t size, int64_t *retry_after_ms, int *aborted);
 
 #endif /* HRX_SCHED_MAIL_TRANSPORT_H */

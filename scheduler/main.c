@@ -52,7 +52,8 @@ enum {
     MAIN_OPT_SMTP_TIMEOUT_MS,
     MAIN_OPT_CA_FILE,
     MAIN_OPT_PUBLIC_URL,
-    MAIN_OPT_MAIL_HOST
+    MAIN_OPT_MAIL_HOST,
+    MAIN_OPT_LINE_API_URL
 };
 
 typedef struct {
@@ -65,6 +66,7 @@ typedef struct {
     outbox_conf_t      outbox;          /* seal_key filled by main_run */
     char               public_url[MAIN_URL_MAX];
     char               mail_host[MAIN_HOST_MAX];
+    char               line_api_url[MAIN_URL_MAX];
     int                run_options;     /* any run-only option given */
 } main_args_t;
 
@@ -76,6 +78,7 @@ static const char main_usage[] =
 "                     [--retry-base-ms N] [--max-attempts N]\n"
 "                     [--smtp-timeout-ms N] [--ca-file PATH]\n"
 "                     [--public-url URL] [--mail-host NAME]\n"
+"                     [--line-api-url URL]\n"
 "       hrx-scheduler --help | --version\n"
 "\n"
 "  --data-dir DIR          the hrx data directory (required)\n"
@@ -101,6 +104,8 @@ static const char main_usage[] =
 "                          (default http://127.0.0.1:8080)\n"
 "  --mail-host NAME        right-hand side of Message-IDs (default: this\n"
 "                          host's name)\n"
+"  --line-api-url URL      LINE Messaging API base for pushes\n"
+"                          (default https://api.line.me)\n"
 "\n"
 "The three sizes apply when DIR/hrx.shm is created; an existing file keeps\n"
 "its own.\n";
@@ -216,6 +221,8 @@ main_parse(int argc, char **argv, main_args_t *a)
         { "public-url",          required_argument, NULL,
           MAIN_OPT_PUBLIC_URL },
         { "mail-host",           required_argument, NULL, MAIN_OPT_MAIL_HOST },
+        { "line-api-url",        required_argument, NULL,
+          MAIN_OPT_LINE_API_URL },
         { "help",                no_argument,       NULL, 'h' },
         { "version",             no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -233,6 +240,7 @@ main_parse(int argc, char **argv, main_args_t *a)
     a->outbox.max_attempts = 8;
     a->outbox.timeout_ms = 60000;
     strcpy(a->public_url, "http://127.0.0.1:8080");
+    strcpy(a->line_api_url, "https://api.line.me");
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -371,6 +379,16 @@ main_parse(int argc, char **argv, main_args_t *a)
             a->run_options = 1;
             break;
 
+        case MAIN_OPT_LINE_API_URL:
+            /* the same shape as a public URL: http(s), a host, no '/' at
+             * the end (the push path is appended) */
+            if (main_public_url(optarg, a->line_api_url) != 0) {
+                return main_usage_error("--line-api-url must be an http:// "
+                                        "or https:// URL, not %s", optarg);
+            }
+            a->run_options = 1;
+            break;
+
         case 'h':
             fputs(main_usage, stdout);
             exit(0);
@@ -465,6 +483,7 @@ main_run(const main_args_t *a)
 
     oconf = a->outbox;
     oconf.data_dir = a->data_dir;
+    oconf.line_api_url = a->line_api_url;
     memset(&bconf, 0, sizeof(bconf));
     bconf.public_url = a->public_url;
     bconf.mail_host = a->mail_host;

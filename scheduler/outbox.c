@@ -55,6 +55,23 @@
  * reply); anything else -> retried after retry_base_ms * 2^(attempts-1),
  * capped at an hour, until max_attempts, then failed (delivery_failed).
  *
+ * LINE rows (docs/line.md, "Sending") go the same way through the same
+ * threads: the job carries the tenant's opened access token instead of an
+ * SMTP password, and mail_line_push() judges LINE's answer -- 2xx, or a
+ * 409 for a retry key LINE already accepted, is sent; a 4xx other than
+ * 429 fails at once (line_rejected, LINE's message); 429, 5xx and no
+ * answer are retried, after Retry-After when LINE sent one, else on the
+ * backoff above.  Every attempt of a row carries the row's message_id as
+ * its X-Line-Retry-Key, so a retry after a lost answer never sends twice
+ * (LN-11).  A tenant whose LINE is not connected (any more) fails its
+ * rows at once.
+ *
+ * Who learns the outcome, in the same transaction: a bulk action's mail
+ * row settles the candidate's result (bulk_run_delivered()); a bulk
+ * action's LINE row does not -- results track the email (BA-13) -- but a
+ * LINE push that finally failed clears the result's "line" flag; a row
+ * of message.send settles its messages row (state sent / failed, error).
+ *
  * Finding due rows costs a query, so it is not made every turn: only
  * when a slot is free and either the earliest known due time has come or
  * OUTBOX_RESCAN_MS have passed (rows queued by another transaction, whose
@@ -76,6 +93,7 @@
 #include "log.h"
 #include "mail_transport.h"
 #include "outbox.h"
+#include "store_message.h"
 #include "store_outbox.h"
 
 #define OUTBOX_RESCAN_MS        250
@@ -107,10 +125,13 @@ typedef struct {
     outbox_job_state_e     state;
     store_outbox_row_t     row;
     int                    file;          /* file transport, else SMTP */
+    int                    line;          /* a LINE push (row.line) */
     store_mail_settings_t  m;             /* SMTP */
     const char            *mail_from;     /* into row or m */
     char                   password[OUTBOX_PASSWORD_MAX + 1];
+                                          /* or the LINE access token */
     mail_result_e          result;
+    int64_t                retry_after;   /* LINE's Retry-After, ms; 0 */
     int                    aborted;       /* given up at a stop: unknown */
     char                   detail[MAIL_DETAIL_SIZE];
 } outbox_job_t;
@@ -121,6 +142,7 @@ typedef struct {
     int64_t          tenant_id;
     int64_t          bulk_action_id;   /* 0: none */
     int64_t          candidate_id;
+    int              line;             /* a LINE row */
     int64_t          attempts;         /* counting the one that ended */
     int64_t          at;               /* when it ended (sent_at) */
     int64_t          next_at;          /* OUTBOX_RETRY */
@@ -176,10 +198,14 @@ outbox_retry_delay(int64_t attempts)
     return d < OUTBOX_RETRY_CAP_MS ? d : OUTBOX_RETRY_CAP_MS;
 }
 
-/* the attempt of row ended with result: an outcome for the next commit */
+/*
+ * The attempt of row ended with result: an outcome for the next commit.
+ * retry_after: the wait the provider asked for (LINE's Retry-After, ms),
+ * 0 for the backoff.
+ */
 static void
 outbox_record(const store_outbox_row_t *row, mail_result_e result,
-    const char *detail, int64_t now)
+    const char *detail, int64_t retry_after, int64_t now)
 {
     outbox_done_t  *d;
 
@@ -190,6 +216,7 @@ outbox_record(const store_outbox_row_t *row, mail_result_e result,
     d->tenant_id = row->tenant_id;
     d->bulk_action_id = row->bulk_action_id;
     d->candidate_id = row->candidate_id;
+    d->line = row->line;
     d->attempts = row->attempts + 1;
     d->at = now;
     snprintf(d->detail, sizeof(d->detail), "%s", detail);
@@ -202,7 +229,7 @@ outbox_record(const store_outbox_row_t *row, mail_result_e result,
 
     case MAIL_REJECTED:
         d->final = OUTBOX_FAILED;
-        d->reason = "smtp_rejected";
+        d->reason = row->line ? "line_rejected" : "smtp_rejected";
         break;
 
     default: /* MAIL_RETRY */
@@ -211,7 +238,10 @@ outbox_record(const store_outbox_row_t *row, mail_result_e result,
             d->reason = "delivery_failed";
         } else {
             d->final = OUTBOX_RETRY;
-            d->next_at = now + outbox_retry_delay(d->attempts);
+            d->next_at = now + (retry_after > 0
+                                ? (retry_after < OUTBOX_RETRY_CAP_MS
+                                   ? retry_after : OUTBOX_RETRY_CAP_MS)
+                                : outbox_retry_delay(d->attempts));
         }
         break;
     }
@@ -251,6 +281,47 @@ outbox_tell_bulk(const outbox_done_t *d)
     return store_savepoint_release(st);
 }
 
+/*
+ * Who else learns a final outcome: a message.send row's messages row, and
+ * for a bulk action's LINE row its result's "line" flag when the push
+ * failed.  Like outbox_tell_bulk, in a savepoint of its own: only a
+ * failure of the database holds back the outbox rows.
+ */
+static int
+outbox_tell_message(const outbox_done_t *d)
+{
+    store_t  *st = ob.st;
+    int       rc;
+
+    if (d->bulk_action_id != 0 && (!d->line || d->final == OUTBOX_SENT)) {
+        return STORE_OK;
+    }
+    if (store_savepoint(st) != STORE_OK) {
+        return STORE_ERROR;
+    }
+    if (d->bulk_action_id != 0) {
+        rc = store_message_bulk_line_failed(st, d->bulk_action_id,
+                                            d->candidate_id);
+    } else {
+        rc = store_message_settle(st, d->id,
+                                  d->final == OUTBOX_SENT ? "sent"
+                                                          : "failed",
+                                  d->final == OUTBOX_SENT ? NULL
+                                                          : d->detail);
+    }
+    if (rc != STORE_OK) {
+        if (store_db_failed(st)) {
+            return STORE_ERROR;
+        }
+        log_error("outbox %" PRId64 ": its message was not settled: %s",
+                  d->id, store_errmsg(st));
+        if (store_savepoint_rollback(st) != STORE_OK) {
+            return STORE_ERROR;
+        }
+    }
+    return store_savepoint_release(st);
+}
+
 static void
 outbox_log(const outbox_done_t *d)
 {
@@ -263,8 +334,9 @@ outbox_log(const outbox_done_t *d)
     switch (d->final) {
 
     case OUTBOX_SENT:
-        log_info("outbox %" PRId64 " sent (tenant %" PRId64 ", attempt %"
-                 PRId64 ")%s%s", d->id, d->tenant_id, d->attempts,
+        log_info("outbox %" PRId64 " sent%s (tenant %" PRId64 ", attempt %"
+                 PRId64 ")%s%s", d->id, d->line ? " to LINE" : "",
+                 d->tenant_id, d->attempts,
                  d->detail[0] ? ": " : "", d->detail);
         break;
 
@@ -321,9 +393,15 @@ outbox_commit(int64_t now)
             goto failed;
         }
 
-        /* a retry is no news for the action: its row stays pending */
-        if (d->changed && d->bulk_action_id != 0 && d->final != OUTBOX_RETRY
-            && outbox_tell_bulk(d) != STORE_OK)
+        /* a retry is no news for the action: its row stays pending;
+         * its results track the mail, not the LINE push */
+        if (d->changed && d->bulk_action_id != 0 && !d->line
+            && d->final != OUTBOX_RETRY && outbox_tell_bulk(d) != STORE_OK)
+        {
+            goto failed;
+        }
+        if (d->changed && d->final != OUTBOX_RETRY
+            && outbox_tell_message(d) != STORE_OK)
         {
             goto failed;
         }
@@ -371,9 +449,10 @@ static void
 outbox_send(outbox_job_t *job, CURL *easy)
 {
     mail_smtp_params_t  p;
+    mail_line_params_t  lp;
     char                err[MAIL_DETAIL_SIZE];
 
-    if (job->file) {
+    if (job->file && !job->line) {
         if (mail_file_write(ob.conf.data_dir, job->row.tenant_id, job->row.id,
                             job->row.payload, job->row.len, err, sizeof(err))
             == 0)
@@ -393,6 +472,22 @@ outbox_send(outbox_job_t *job, CURL *easy)
         job->result = MAIL_RETRY;
         snprintf(job->detail, sizeof(job->detail),
                  "no libcurl handle (out of memory)");
+        return;
+    }
+
+    if (job->line) {
+        memset(&lp, 0, sizeof(lp));
+        lp.api_url = ob.conf.line_api_url;
+        lp.token = job->password;
+        lp.retry_key = job->row.message_id;
+        lp.timeout_ms = ob.conf.timeout_ms;
+        lp.payload = job->row.payload;
+        lp.len = job->row.len;
+        lp.abort = &ob.stop;
+        job->result = mail_line_push(easy, &lp, job->detail,
+                                     sizeof(job->detail), &job->retry_after,
+                                     &job->aborted);
+        explicit_bzero(job->password, sizeof(job->password));
         return;
     }
 
@@ -469,6 +564,7 @@ outbox_job_free(outbox_job_t *job)
     explicit_bzero(job->password, sizeof(job->password));
     job->state = JOB_FREE;
     job->aborted = 0;
+    job->line = 0;
     ob.nflight--;
 }
 
@@ -488,7 +584,8 @@ outbox_collect(int64_t now, int at_stop)
         for (i = 0; i < ob.conf.concurrency; i++) {
             job = &ob.jobs[i];
             if (job->state == JOB_DONE && !job->aborted) {
-                outbox_record(&job->row, job->result, job->detail, now);
+                outbox_record(&job->row, job->result, job->detail,
+                              job->retry_after, now);
                 outbox_job_free(job);
             } else if (at_stop && job->state != JOB_FREE) {
                 dropped++;
@@ -503,6 +600,103 @@ outbox_collect(int64_t now, int at_stop)
 
 /* -------------------------------------------------------------------- */
 /* starting attempts */
+
+/* a free job, or NULL (a bug: the caller starts no more than the free
+ * slots; the lock: threads write the states of the other jobs) */
+static outbox_job_t *
+outbox_free_job(void)
+{
+    outbox_job_t  *job = NULL;
+    uint32_t       i;
+
+    pthread_mutex_lock(&ob.lock);
+    for (i = 0; i < ob.conf.concurrency; i++) {
+        if (ob.jobs[i].state == JOB_FREE) {
+            job = &ob.jobs[i];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ob.lock);
+    return job;
+}
+
+/* hand job (row set) to a thread */
+static void
+outbox_queue_job(outbox_job_t *job)
+{
+    job->result = MAIL_RETRY;
+    job->aborted = 0;
+    job->retry_after = 0;
+    job->detail[0] = '\0';
+
+    pthread_mutex_lock(&ob.lock);
+    job->state = JOB_QUEUED;
+    pthread_cond_signal(&ob.work);
+    pthread_mutex_unlock(&ob.lock);
+    ob.nflight++;
+}
+
+/*
+ * Start a LINE row (row is taken): the tenant's settings and opened
+ * access token.  0, or -1 when the database failed.
+ */
+static int
+outbox_start_line(store_outbox_row_t *row, int64_t now)
+{
+    outbox_job_t  *job;
+    uint8_t        sealed[OUTBOX_PASSWORD_MAX + HRX_SEAL_OVERHEAD];
+    size_t         slen = 0;
+    char           err[MAIL_DETAIL_SIZE];
+    int            rc, connected = 0;
+
+    rc = store_outbox_line_settings(ob.st, row->tenant_id, &connected,
+                                    sealed, sizeof(sealed), &slen);
+    if (rc == STORE_ERROR) {
+        if (store_db_failed(ob.st)) {
+            log_error("cannot read the LINE settings of tenant %" PRId64
+                      ": %s", row->tenant_id, store_errmsg(ob.st));
+            store_outbox_row_free(row);
+            return -1;
+        }
+        snprintf(err, sizeof(err), "LINE settings: %s", store_errmsg(ob.st));
+        outbox_record(row, MAIL_RETRY, err, 0, now);
+        store_outbox_row_free(row);
+        return 0;
+    }
+    if (rc == STORE_NOTFOUND || !connected) {
+        outbox_record(row, MAIL_REJECTED, "LINE is not connected for this "
+                      "tenant", 0, now);
+        store_outbox_row_free(row);
+        explicit_bzero(sealed, sizeof(sealed));
+        return 0;
+    }
+
+    job = outbox_free_job();
+    if (job == NULL) {
+        log_error("outbox: no free job for %" PRId64 " (a bug)", row->id);
+        store_outbox_row_free(row);
+        explicit_bzero(sealed, sizeof(sealed));
+        return -1;
+    }
+
+    if (mail_line_token(ob.conf.seal_key, row->tenant_id, sealed, slen,
+                        job->password, sizeof(job->password), err,
+                        sizeof(err)) != 0)
+    {
+        outbox_record(row, MAIL_RETRY, err, 0, now);
+        store_outbox_row_free(row);
+        explicit_bzero(sealed, sizeof(sealed));
+        return 0;
+    }
+    explicit_bzero(sealed, sizeof(sealed));
+
+    job->row = *row;
+    job->line = 1;
+    job->file = 0;
+    job->mail_from = NULL;
+    outbox_queue_job(job);
+    return 0;
+}
 
 /*
  * Start one row: load it, choose its transport, open its password, and
@@ -519,7 +713,6 @@ outbox_start_one(int64_t id, int64_t now)
     outbox_job_t          *job = NULL;
     uint8_t                sealed[OUTBOX_PASSWORD_MAX + HRX_SEAL_OVERHEAD];
     size_t                 slen = 0;
-    uint32_t               i;
     char                   err[MAIL_DETAIL_SIZE];
     int                    rc;
 
@@ -532,6 +725,9 @@ outbox_start_one(int64_t id, int64_t now)
                   store_errmsg(ob.st));
         return -1;
     }
+    if (row.line) {
+        return outbox_start_line(&row, now);
+    }
 
     rc = store_outbox_mail_settings(ob.st, row.tenant_id, &m, sealed,
                                     sizeof(sealed), &slen);
@@ -543,21 +739,12 @@ outbox_start_one(int64_t id, int64_t now)
             return -1;
         }
         snprintf(err, sizeof(err), "mail settings: %s", store_errmsg(ob.st));
-        outbox_record(&row, MAIL_RETRY, err, now);
+        outbox_record(&row, MAIL_RETRY, err, 0, now);
         store_outbox_row_free(&row);
         return 0;
     }
 
-    /* the caller starts no more than the free slots: there is one (the
-     * lock: threads write the states of the other jobs meanwhile) */
-    pthread_mutex_lock(&ob.lock);
-    for (i = 0; i < ob.conf.concurrency; i++) {
-        if (ob.jobs[i].state == JOB_FREE) {
-            job = &ob.jobs[i];
-            break;
-        }
-    }
-    pthread_mutex_unlock(&ob.lock);
+    job = outbox_free_job();
     if (job == NULL) {
         log_error("outbox: no free job for %" PRId64 " (a bug)", id);
         store_outbox_row_free(&row);
@@ -572,7 +759,7 @@ outbox_start_one(int64_t id, int64_t now)
                                   slen, job->password, sizeof(job->password),
                                   err, sizeof(err)) != 0)
         {
-            outbox_record(&row, MAIL_RETRY, err, now);
+            outbox_record(&row, MAIL_RETRY, err, 0, now);
             store_outbox_row_free(&row);
             explicit_bzero(sealed, sizeof(sealed));
             return 0;
@@ -582,18 +769,11 @@ outbox_start_one(int64_t id, int64_t now)
     explicit_bzero(sealed, sizeof(sealed));
 
     job->row = row;
+    job->line = 0;
     /* the row's envelope sender; the tenant's From as a fallback */
     job->mail_from = job->row.sender != NULL && job->row.sender[0] != '\0'
                      ? job->row.sender : job->m.from_email;
-    job->result = MAIL_RETRY;
-    job->aborted = 0;
-    job->detail[0] = '\0';
-
-    pthread_mutex_lock(&ob.lock);
-    job->state = JOB_QUEUED;
-    pthread_cond_signal(&ob.work);
-    pthread_mutex_unlock(&ob.lock);
-    ob.nflight++;
+    outbox_queue_job(job);
     return 0;
 }
 
@@ -798,9 +978,13 @@ outbox_start(store_t *st, const outbox_conf_t *conf)
     }
 
     ob.next_due = 0;                   /* look at once */
+    if (ob.conf.line_api_url == NULL) {
+        ob.conf.line_api_url = "https://api.line.me";
+    }
     log_info("outbox: %u at once, retries from %u ms, %u attempts, "
-             "%u ms per SMTP transfer%s%s", ob.conf.concurrency,
-             ob.conf.retry_base_ms, ob.conf.max_attempts, ob.conf.timeout_ms,
+             "%u ms per SMTP transfer or LINE push (%s)%s%s",
+             ob.conf.concurrency, ob.conf.retry_base_ms, ob.conf.max_attempts,
+             ob.conf.timeout_ms, ob.conf.line_api_url,
              ob.conf.ca_file ? ", CA file " : "",
              ob.conf.ca_file ? ob.conf.ca_file : "");
     return 0;

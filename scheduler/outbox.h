@@ -1,6 +1,7 @@
 /*
- * The outbox sender (docs/bulk-actions.md, "Outbox and delivery"): sends
- * the rows other code queued in the outbox table.  The database work
+ * The outbox sender (docs/bulk-actions.md, "Outbox and delivery";
+ * docs/line.md, "Sending"): sends the rows other code queued in the
+ * outbox table, mail and LINE pushes.  The database work
  * happens in the scheduler's one thread, the sending on a pool of
  * --mail-concurrency threads of outbox.c (libcurl blocks at the end of
  * every SMTP transaction; see outbox.c).
@@ -11,7 +12,8 @@
  *
  * which collects finished transfers, starts due rows up to the
  * concurrency limit, commits the outcomes together (one transaction: the
- * outbox rows and, for rows of a bulk action, bulk_run_delivered()), and
+ * outbox rows and, for mail of a bulk action, bulk_run_delivered(), for
+ * a message of a candidate's timeline its messages row), and
  * -- only while transfers are in flight -- waits for one to finish for at
  * most max_wait_ms.  It returns how long the loop may sleep before
  * the next call is needed: 0 while transfers are in flight (call again at
@@ -35,8 +37,11 @@ typedef struct {
     uint32_t     retry_base_ms;   /* first retry after this (30000) */
     uint32_t     max_attempts;    /* then failed (8) */
     uint32_t     timeout_ms;      /* one SMTP transfer, all in (60000) */
-    const char  *ca_file;         /* CURLOPT_CAINFO, or NULL */
-    uint8_t      seal_key[HRX_KEY_SIZE];   /* opens smtp_password */
+    const char  *ca_file;         /* CURLOPT_CAINFO, or NULL (SMTP) */
+    const char  *line_api_url;    /* pushes to <this>/v2/bot/message/push
+                                     (https://api.line.me) */
+    uint8_t      seal_key[HRX_KEY_SIZE];   /* opens smtp_password and the
+                                              LINE access token */
 } outbox_conf_t;
 
 /* 0, or -1 after logging why (libcurl could not start) */

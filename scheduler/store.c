@@ -473,6 +473,9 @@ store_close(store_t *st)
     store_res_close(st);
     store_bulk_close(st);
     store_outbox_close(st);
+    store_line_close(st);
+    store_message_close(st);
+    store_line_link_close(st);
     for (i = 0; i < STMT_MAX; i++) {
         sqlite3_finalize(st->stmts[i]);
     }

@@ -18,6 +18,9 @@ typedef enum {
     STORE_CACHE_RESOURCE = 0,      /* store_resource.c */
     STORE_CACHE_BULK,              /* store_bulk.c */
     STORE_CACHE_OUTBOX,            /* store_outbox.c */
+    STORE_CACHE_LINE_LINK,         /* store_line_link.c */
+    STORE_CACHE_MESSAGE,           /* store_message.c */
+    STORE_CACHE_LINE,              /* store_line.c */
     STORE_CACHE_MAX
 } store_cache_e;
 
@@ -27,5 +30,8 @@ void **store_int_cache(store_t *st, store_cache_e which);
 void store_res_close(store_t *st);
 void store_bulk_close(store_t *st);
 void store_outbox_close(store_t *st);
+void store_line_close(store_t *st);
+void store_message_close(store_t *st);
+void store_line_link_close(store_t *st);
 
 #endif /* HRX_SCHED_STORE_INT_H */

@@ -31,6 +31,7 @@ enum {
     OUTBOX_STMT_FAILED,
     OUTBOX_STMT_RETRY,
     OUTBOX_STMT_MAIL,
+    OUTBOX_STMT_LINE,
     OUTBOX_STMT_MAX
 };
 
@@ -39,15 +40,15 @@ enum {
 static const char *const store_outbox_sql[OUTBOX_STMT_MAX] = {
     [OUTBOX_STMT_DUE] =
         "SELECT id FROM outbox WHERE state = 'queued'"
-        " AND next_attempt_at <= ?1 AND channel = 'email'"
+        " AND next_attempt_at <= ?1"
         " ORDER BY next_attempt_at, id LIMIT ?2",
     [OUTBOX_STMT_NEXT_DUE] =
         "SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'"
-        " AND next_attempt_at > ?1 AND channel = 'email'",
+        " AND next_attempt_at > ?1",
     [OUTBOX_STMT_GET] =
         "SELECT tenant_id, bulk_action_id, candidate_id, recipient, sender,"
-        " message_id, payload, attempts FROM outbox"
-        " WHERE id = ?1 AND state = 'queued' AND channel = 'email'",
+        " message_id, payload, attempts, channel = 'line' FROM outbox"
+        " WHERE id = ?1 AND state = 'queued'",
     [OUTBOX_STMT_SENT] =
         "UPDATE outbox SET state = 'sent', attempts = ?2, sent_at = ?3"
         " WHERE id = ?1 AND state = 'queued'",
@@ -61,6 +62,9 @@ static const char *const store_outbox_sql[OUTBOX_STMT_MAX] = {
         "SELECT transport, smtp_host, smtp_port, smtp_security,"
         " smtp_username, smtp_password, from_email, from_name, reply_to"
         " FROM mail_settings WHERE tenant_id = ?1",
+    [OUTBOX_STMT_LINE] =
+        "SELECT state = 'connected', access_token FROM line_settings"
+        " WHERE tenant_id = ?1",
 };
 
 typedef struct {
@@ -285,6 +289,7 @@ store_outbox_get(store_t *st, int64_t id, store_outbox_row_t *row)
     row->bulk_action_id = sqlite3_column_int64(stmt, 1);   /* NULL: 0 */
     row->candidate_id = sqlite3_column_int64(stmt, 2);
     row->attempts = sqlite3_column_int64(stmt, 7);
+    row->line = sqlite3_column_int(stmt, 8);
 
     if (store_outbox_strdup(stmt, 3, &row->recipient) != 0
         || store_outbox_strdup(stmt, 4, &row->sender) != 0
@@ -512,4 +517,55 @@ too_big:
                     "mail_settings: a stored value is longer than its buffer");
     store_outbox_done(stmt);
     return STORE_ERROR;
+}
+
+/* -------------------------------------------------------------------- */
+/* LINE settings */
+
+int
+store_outbox_line_settings(store_t *st, int64_t tenant_id, int *connected,
+    uint8_t *sealed, size_t size, size_t *sealed_len)
+{
+    sqlite3_stmt  *stmt;
+    const void    *blob;
+    int            rc, n;
+
+    *connected = 0;
+    *sealed_len = 0;
+
+    stmt = store_outbox_stmt(st, OUTBOX_STMT_LINE);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    if ((rc = sqlite3_bind_int64(stmt, 1, tenant_id)) != SQLITE_OK) {
+        return store_outbox_bind_failed(st, stmt, rc, "line settings");
+    }
+
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) {
+        store_outbox_done(stmt);
+        return STORE_NOTFOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        store_int_error(st, rc, "line settings");
+        store_outbox_done(stmt);
+        return STORE_ERROR;
+    }
+
+    *connected = sqlite3_column_int(stmt, 0);
+    blob = sqlite3_column_blob(stmt, 1);
+    n = sqlite3_column_bytes(stmt, 1);
+    if ((size_t) n > size) {
+        store_int_error(st, SQLITE_TOOBIG, "line_settings: the stored access "
+                        "token is longer than its buffer");
+        store_outbox_done(stmt);
+        return STORE_ERROR;
+    }
+    if (n > 0) {
+        memcpy(sealed, blob, (size_t) n);
+    }
+    *sealed_len = (size_t) n;
+
+    store_outbox_done(stmt);
+    return STORE_OK;
 }

@@ -145,6 +145,7 @@ typedef struct {
     int              link_state[HRX_BULK_LINKS];
     char             url[HRX_BULK_LINKS][HRX_BULK_URL_MAX];
     int              link_failed;              /* link() returned -1 */
+    int              to_agent;                 /* mailed to the agent */
 } hrx_bulk_cand_t;
 
 
@@ -1307,6 +1308,8 @@ hrx_bulk_visit_one(hrx_bulk_ctx_t *bc, sqlite3_stmt *st, int render,
         r.to_agent = sqlite3_column_int(st, HRX_BC_AGENT_TAKES_MAIL) != 0;
     }
 
+    cd.to_agent = r.to_agent;
+
     if (r.to_agent) {
         email = hrx_bulk_text(st, HRX_BC_AGENT_EMAIL, &elen);
         r.to_name = cd.value[HRX_MERGE_AGENT_NAME];
@@ -1482,6 +1485,11 @@ hrx_bulk_get(void *data, int id, const char **value, size_t *len)
         break;
 
     case HRX_MERGE_LINE_FRIEND_URL:
+        /* never to an agent (LN-8): the link would let the agent's own
+         * LINE account become the candidate's */
+        if (cd->to_agent) {
+            return 0;
+        }
         k = HRX_BULK_LINK_LINE_FRIEND;
         object = -1;                        /* asked with object 0 */
         break;

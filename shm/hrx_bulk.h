@@ -166,6 +166,8 @@ typedef struct {
  *   no_email              the address to use (candidate's, or the agent's
  *                         when the agent takes its mail) is empty
  *   missing_variable:<n>  variable n has no data and no fallback
+ *                         ({line.friend_url} never has in mail to an agent:
+ *                         LN-8)
  *   subject_empty / subject_too_long / body_empty / body_too_long
  *                         (body = body_text; lengths in characters, detail
  *                         "<n> characters"; white space alone, U+3000

@@ -1178,7 +1178,9 @@ static const hrx_res_field_t  hrx_user_fields[] = {
  * link set whose links keep the time they were made; custom_fields a JSON
  * column; route and agent_id are checked together (hrx_check_candidate,
  * and against the row by the scheduler).  line_* are set by LINE linking
- * only.
+ * only (line.link, scheduler/apply_line_link.c): read-only here, so no
+ * body can set, change or clear them (LN-4, LN-5); line_friend is derived
+ * from line_user_id.
  */
 static const char *const  hrx_candidate_status_values[] = {
     "applied", "screening", "interview", "offer", "hired", "rejected",
@@ -1227,6 +1229,11 @@ static const hrx_res_field_t  hrx_candidate_fields[] = {
       .flags = HRX_F_READONLY },
     { .name = "line_linked_at", .type = HRX_FT_TIME,
       .flags = HRX_F_READONLY },
+    /* LN-5: "LINE friend" next to the email; derived, never stored */
+    { .name = "line_friend", .type = HRX_FT_BOOL,
+      .flags = HRX_F_READONLY | HRX_F_NOCOLUMN,
+      .render = "json(CASE WHEN t.line_user_id IS NOT NULL THEN 'true'"
+                " ELSE 'false' END)" },
     HRX_END_FIELD
 };
 

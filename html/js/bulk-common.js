@@ -80,10 +80,11 @@ export function errorText(err) {
 // and on every (re)connection, since what happened between the screen's
 // read and the stream's start is not in the stream; the screen reads what
 // it shows again.  onDead: the server refused the stream.  Returns a stop
-// function.
+// function.  `on` maps other event names (message.received, …) to a
+// handler of their parsed payload.
 export const EVENTS_URL = '/api/v1/stream';
 
-export function subscribe({ onProgress, onLapped, onDead, onOpen }) {
+export function subscribe({ onProgress, onLapped, onDead, onOpen, on = {} }) {
   if (typeof EventSource === 'undefined') { if (onDead) queueMicrotask(onDead); return () => {}; }
   let es = new EventSource(EVENTS_URL, { withCredentials: true });
   es.addEventListener('open', () => {
@@ -95,6 +96,13 @@ export function subscribe({ onProgress, onLapped, onDead, onOpen }) {
     try { data = JSON.parse(ev.data); } catch { return; }
     if (onProgress) onProgress(data);
   });
+  for (const [name, fn] of Object.entries(on)) {
+    es.addEventListener(name, (ev) => {
+      let data;
+      try { data = JSON.parse(ev.data); } catch { return; }
+      fn(data);
+    });
+  }
   es.addEventListener('lapped', () => { if (onLapped) onLapped(); });
   es.addEventListener('error', () => {
     // CLOSED: the server refused the stream (not there, not allowed); the

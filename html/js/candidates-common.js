@@ -6,7 +6,7 @@ export const fullName = (c) => [c.family_name, c.given_name].filter(Boolean).joi
 export const kanaName = (c) => [c.family_name_kana, c.given_name_kana].filter(Boolean).join(' ');
 
 export function lineBadge(c) {
-  return c.line_user_id ? badge(t('candidate.lineFriend'), 'line') : null;
+  return c.line_linked_at || c.line_user_id ? badge(t('candidate.lineFriend'), 'line') : null;
 }
 
 export function statusBadge(s) {

@@ -15,6 +15,9 @@
    second), then to the last of the 3000 mails accepted; the delivery rate
    against a baseline of the same server fed the same 3000 messages by
    smtplib on --mail-concurrency connections.
+5. The LINE webhook (docs/line.md, LN-13): signed ~1 KB deliveries POSTed
+   to /webhooks/line/<tenant> (signature checked, a durable command) and
+   the same requests to nginx `return 200`, in the same run.
 Prints requests/s, p50 and p99 latency and the ratio to the baseline.
 """
 import argparse
@@ -35,6 +38,7 @@ import requests
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from hrx import Hrx  # noqa: E402
 from smtp_server import SmtpServer  # noqa: E402
+import fake_line  # noqa: E402
 
 BASELINE_CONF = """
         location = /bench/return200 {
@@ -270,6 +274,61 @@ def bench_bulk(h, d):
                                 (t_last - t0) * 1000))
 
 
+WEBHOOK_BODIES = 1000       # distinct signed deliveries, cycled
+
+WEBHOOK_LUA = """
+wrk.method = "POST"
+local bodies = {%s}
+local sigs = {%s}
+local i = 0
+request = function()
+    i = i %% #bodies + 1
+    return wrk.format(nil, nil, {["Content-Type"] = "application/json",
+                                 ["X-Line-Signature"] = sigs[i]}, bodies[i])
+end
+"""
+
+
+def lua_str(b):
+    return "'" + b.decode().replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def bench_webhook(h, d, fake, duration, conns):
+    """LN-13: LINE waits 2 s at most; hrx should answer in milliseconds."""
+    s = h.login()
+    r = s.put(h.url("/api/v1/settings/line"), timeout=30, json={
+        "channel_id": fake.channel_id, "channel_secret": fake.channel_secret,
+        "access_token": fake.access_token,
+        "login_channel_id": fake.login_channel_id,
+        "login_channel_secret": fake.login_channel_secret})
+    assert r.status_code == 200, r.text
+    tid = s.login_reply.json()["user"]["tenant_id"]
+    bodies, sigs = [], []
+    for i in range(WEBHOOK_BODIES):
+        ev = fake.text_event("bench %d " % i + "x" * 600)
+        body = fake.make_delivery(ev)
+        bodies.append(lua_str(body))
+        sigs.append("'%s'" % fake_line.sign(fake.channel_secret, body))
+    lua = os.path.join(d, "webhook.lua")
+    with open(lua, "w") as f:
+        f.write(WEBHOOK_LUA % (",".join(bodies), ",".join(sigs)))
+    print("LINE webhook: signed deliveries of %d bytes, wrk -c%d"
+          % (len(body), conns))
+    print("%-34s %10s %9s %9s %8s %8s" % (
+        "endpoint", "req/s", "p50 ms", "p99 ms", "ratio", "non-2xx"))
+    base = wrk(h.url("/bench/return200"), duration, conns, lua)
+    row("nginx return 200 (same POSTs)", base, base)
+    before = metrics(h)
+    res = wrk(h.url("/webhooks/line/%d" % tid), duration, conns, lua)
+    row("POST /webhooks/line (durable)", res, base)
+    after = metrics(h)
+    applied = after["hrx_commands_applied_total"] - before["hrx_commands_applied_total"]
+    batches = after["hrx_batches_committed_total"] - before["hrx_batches_committed_total"]
+    print("webhook: p99 %.1f ms (LINE waits 2000 ms); ratio %.3f; %d deliveries"
+          " in %d SQLite commits" % (res["p99"], res["rps"] / base["rps"],
+                                     applied, batches))
+
+
 def to_ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -307,8 +366,10 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        h = Hrx(os.path.join(d, "data"), workers=2, extra_conf=BASELINE_CONF,
+    with tempfile.TemporaryDirectory() as d, fake_line.FakeLine() as fake:
+        h = Hrx(os.path.join(d, "data"), workers=2,
+                extra_conf=BASELINE_CONF
+                + "        hrx_line_api_url %s;\n" % fake.api_url,
                 log_level="warn")
         h.start()
         try:
@@ -333,6 +394,7 @@ def main():
             batches = after["hrx_batches_committed_total"] - before["hrx_batches_committed_total"]
             print("durable commands: %d in %d SQLite commits (%.1f per fsync)"
                   % (applied, batches, applied / max(batches, 1)))
+            bench_webhook(h, d, fake, a.duration, a.connections)
             bench_search(h, d, a.duration)
             bench_bulk(h, d)
         finally:

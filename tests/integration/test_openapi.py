@@ -15,7 +15,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 def module_routes():
     src = open(HANDLER).read()
     found = re.findall(r'\{\s*NGX_HTTP_(GET|POST|PUT|PATCH|DELETE),\s*'
-                       r'ngx_string\("(/api/v1/[^"]*)"\)', src)
+                       r'ngx_string\("(/api/v1/[^"]*|/webhooks/[^"]*)"\)', src)
     assert found, "route table not found in %s" % HANDLER
     return {(m.lower(), p) for m, p in found}
 

@@ -175,6 +175,36 @@ export async function render(el, params, ctx) {
 
   const lineIn = h('input', { type: 'checkbox', name: 'also_line', checked: !!(a && a.also_line) });
   const lineField = field('bulk.alsoLine', lineIn, { class: 'check-field', hint: t('bulk.alsoLineHint') });
+  // LINE too (LN-12) only while the tenant's LINE is connected.  Who may
+  // read the LINE settings sees the box disabled until it is; for anyone
+  // else the server answers when saving (409 line_not_connected, shown by
+  // the box): the tooltip says so.
+  const lineState = h('p', { class: 'hint', id: 'also-line-state' });
+  lineField.append(lineState);
+  lineIn.setAttribute('aria-describedby', `${lineIn.getAttribute('aria-describedby')} ${lineState.id}`);
+  async function showLineState() {
+    let st = null;
+    if (ctx.can('integrations.admin')) {
+      try { st = (await api('GET', '/settings/line')).state || 'disconnected'; } catch (e) {
+        st = e instanceof ApiError && e.status === 404 && !isMissingEndpoint(e) ? 'disconnected' : null;
+      }
+    }
+    if (!alive) return;
+    lineField.dataset.line = st || 'unknown';
+    if (st === 'connected') {
+      lineState.textContent = '';
+      lineField.title = '';
+    } else if (st === 'disconnected') {
+      // an action that already has it keeps the box, to untick it
+      if (!lineIn.checked && !readOnly) lineIn.disabled = true;
+      fill(lineState, t('bulk.lineNotConnected'), ' ',
+        h('a', { href: '#/settings/line' }, t('nav.lineSettings')));
+      lineField.title = t('bulk.lineNotConnected');
+    } else {
+      lineState.textContent = '';
+      lineField.title = t('bulk.lineCheckedOnSave');
+    }
+  }
   const holdIn = h('input', { type: 'checkbox', name: 'status', role: 'switch',
                               checked: !!(a && a.status === 'on_hold') });
   const holdField = field('bulk.onHold', holdIn, { class: 'check-field', hint: t('bulk.onHoldHint') });
@@ -356,6 +386,7 @@ export async function render(el, params, ctx) {
           h('ul', { class: 'rules' }, ['bulk.rule.limit', 'bulk.rule.soon', 'bulk.rule.lock', 'bulk.rule.hits',
                                        'bulk.rule.search'].map((k) => h('li', null, t(k, { max: MAX_HITS })))))))]);
   if (searchSel.value) updateCount();
+  showLineState();
   if (!readOnly) nameIn.focus();
   return () => { alive = false; };
 }

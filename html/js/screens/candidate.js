@@ -1,12 +1,15 @@
 // Candidate page (#/candidates/:id) and the new-candidate form
-// (#/candidates/new): fields, labels, LINE friend badge, who last edited
-// it and when, and the (not yet connected) message timeline.
+// (#/candidates/new): fields, labels, LINE friend badge (LN-5: shown
+// while linked, nothing on the company side removes it), who last edited
+// it and when, and the timeline of every channel with the compose box
+// (js/timeline.js).
 import { api, ApiError, tryList } from '../api.js';
 import { fullName, kanaName, labelChips, lineBadge, statusBadge } from '../candidates-common.js';
 import { badge, button, clearErrors, field, h, select, showError, fill } from '../dom.js';
 import { fmtTime, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { STATUSES } from '../search-builder.js';
+import { timeline } from '../timeline.js';
 
 const TEXT_FIELDS = [
   ['family_name', 'text', { required: true, maxlength: 100, autocomplete: 'family-name' }],
@@ -50,6 +53,11 @@ export async function render(el, params, ctx) {
     return field(`candidate.${name}`, inputs[name], { required: props.required,
       hint: ['phone', 'whatsapp_number'].includes(name) ? t('candidate.e164') : null });
   });
+  // "LINE friend" next to the email (LN-5)
+  const emailLabel = textFields[TEXT_FIELDS.findIndex(([n]) => n === 'email')].querySelector('label');
+  if (c && (c.line_linked_at || c.line_user_id)) {
+    emailLabel.append(' ', badge(t('candidate.lineFriend'), 'line email-line'));
+  }
   inputs.status = select('status', STATUSES.map((s) => [s, t(`status.${s}`)]), v('status') || 'applied');
   inputs.route = select('route', [['direct', t('route.direct')], ['agent', t('route.agent')]], v('route') || 'direct');
   const refFields = REF_FIELDS.map(([name, list]) => {
@@ -169,6 +177,8 @@ export async function render(el, params, ctx) {
           c = await api('PATCH', `/candidates/${c.id}`, patch);
           drawHead();
           drawRecord();
+          // the route decides whether LINE may be used (LN-8)
+          if ('route' in patch || 'agent_id' in patch) renewTimeline();
         }
         const ok = form.querySelector('.form-error');
         ok.textContent = '';
@@ -217,10 +227,20 @@ export async function render(el, params, ctx) {
   drawHead();
   drawRecord();
 
+  let tl = null;
+  function renewTimeline() {
+    if (!tl) return;
+    const old = tl;
+    tl = timeline(c, { who: uname, agents });
+    old.stop();
+    old.el.replaceWith(tl.el);
+  }
+
   el.append(head);
   if (isNew) {
     el.append(form);
   } else {
+    tl = timeline(c, { who: uname, agents });
     el.append(h('div', { class: 'split candidate' },
       h('section', { class: 'panel', 'aria-labelledby': 'profile-title' },
         h('h3', { id: 'profile-title' }, t('candidate.profile')), form, status),
@@ -233,13 +253,7 @@ export async function render(el, params, ctx) {
               showError(form, e);
             }
           }, { class: 'danger' }) : null),
-        h('section', { class: 'panel timeline', 'aria-labelledby': 'timeline-title' },
-          h('h3', { id: 'timeline-title' }, t('candidate.timeline')),
-          h('p', { class: 'placeholder-note' }, t('candidate.timelinePlaceholder')),
-          h('ol', { class: 'timeline-list' },
-            h('li', null, h('time', null, fmtTime(c.updated_at)), ' ',
-              t('candidate.timelineEdited', { who: uname(c.updated_by) })),
-            h('li', null, h('time', null, fmtTime(c.created_at)), ' ',
-              t('candidate.timelineCreated', { who: uname(c.created_by) })))))));
+        tl.el)));
+    return () => tl.stop();
   }
 }
