@@ -191,6 +191,8 @@ struct store_s {
                                                 statements */
 };
 
+static void store_int_cache_close(store_t *st, store_cache_e which);
+
 /* -------------------------------------------------------------------- */
 /* helpers */
 
@@ -471,11 +473,9 @@ store_close(store_t *st)
         return;
     }
     store_res_close(st);
-    store_bulk_close(st);
-    store_outbox_close(st);
-    store_line_close(st);
-    store_message_close(st);
-    store_line_link_close(st);
+    for (i = STORE_CACHE_RESOURCE + 1; i < STORE_CACHE_MAX; i++) {
+        store_int_cache_close(st, (store_cache_e) i);
+    }
     for (i = 0; i < STMT_MAX; i++) {
         sqlite3_finalize(st->stmts[i]);
     }
@@ -1263,4 +1263,138 @@ void **
 store_int_cache(store_t *st, store_cache_e which)
 {
     return &st->caches[which];
+}
+
+/* -------------------------------------------------------------------- */
+/* for the other store files: a table of statements per cache slot */
+
+typedef struct {
+    size_t         n;
+    sqlite3_stmt  *stmt[];
+} store_int_stmts_t;
+
+sqlite3_stmt *
+store_int_stmt(store_t *st, store_cache_e which, const char *const *sql,
+    size_t n, size_t id)
+{
+    store_int_stmts_t  *c;
+    int                 rc;
+
+    c = st->caches[which];
+    if (c == NULL) {
+        c = calloc(1, sizeof(store_int_stmts_t) + n * sizeof(sqlite3_stmt *));
+        if (c == NULL) {
+            store_set_error(st, SQLITE_NOMEM, "statement cache");
+            return NULL;
+        }
+        c->n = n;
+        st->caches[which] = c;
+    }
+
+    if (id >= c->n) {
+        store_set_error(st, SQLITE_MISUSE, "statement index");
+        return NULL;
+    }
+
+    if (c->stmt[id] == NULL) {
+        rc = sqlite3_prepare_v3(st->db, sql[id], -1,
+                                SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            store_set_error(st, rc, "prepare");
+            c->stmt[id] = NULL;
+        }
+    }
+    return c->stmt[id];
+}
+
+static void
+store_int_cache_close(store_t *st, store_cache_e which)
+{
+    store_int_stmts_t  *c = st->caches[which];
+    size_t              i;
+
+    if (c == NULL) {
+        return;
+    }
+    for (i = 0; i < c->n; i++) {
+        sqlite3_finalize(c->stmt[i]);
+    }
+    free(c);
+    st->caches[which] = NULL;
+}
+
+void
+store_int_done(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+}
+
+int
+store_int_exec(store_t *st, sqlite3_stmt *stmt, const char *what)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+    store_int_done(stmt);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        return STORE_OK;
+    }
+    store_set_error(st, rc, what);
+    return (rc & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : STORE_ERROR;
+}
+
+int
+store_int_row(store_t *st, sqlite3_stmt *stmt, const char *what)
+{
+    int  rc;
+
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        return STORE_OK;
+    }
+    store_int_done(stmt);
+    if (rc == SQLITE_DONE) {
+        return STORE_NOTFOUND;
+    }
+    store_set_error(st, rc, what);
+    return STORE_ERROR;
+}
+
+void
+store_int_bind_id(sqlite3_stmt *stmt, int i, int64_t v)
+{
+    if (v > 0) {
+        sqlite3_bind_int64(stmt, i, v);
+    } else {
+        sqlite3_bind_null(stmt, i);
+    }
+}
+
+void
+store_int_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+    if (s != NULL) {
+        sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(stmt, i);
+    }
+}
+
+int
+store_int_column_copy(sqlite3_stmt *stmt, int i, char *buf, size_t size)
+{
+    const unsigned char  *s = sqlite3_column_text(stmt, i);
+    size_t                n = (size_t) sqlite3_column_bytes(stmt, i);
+
+    if (s == NULL) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if (n >= size) {
+        return -1;
+    }
+    memcpy(buf, s, n + 1);
+    return 0;
 }

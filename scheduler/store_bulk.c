@@ -133,143 +133,20 @@ static const char *const store_bulk_sql[BULK_STMT_MAX] = {
         " updated_by = excluded.updated_by",
 };
 
-typedef struct {
-    sqlite3_stmt  *stmt[BULK_STMT_MAX];
-} store_bulk_cache_t;
-
 /* -------------------------------------------------------------------- */
 /* statements */
 
 static sqlite3_stmt *
 store_bulk_stmt(store_t *st, int id)
 {
-    void                **slot;
-    store_bulk_cache_t   *c;
-    int                   rc;
-
-    slot = store_int_cache(st, STORE_CACHE_BULK);
-    if (*slot == NULL) {
-        *slot = calloc(1, sizeof(store_bulk_cache_t));
-        if (*slot == NULL) {
-            store_int_error(st, SQLITE_NOMEM, "statement cache");
-            return NULL;
-        }
-    }
-    c = *slot;
-
-    if (c->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(store_int_db(st), store_bulk_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            store_int_error(st, rc, "prepare");
-            c->stmt[id] = NULL;
-        }
-    }
-    return c->stmt[id];
-}
-
-void
-store_bulk_close(store_t *st)
-{
-    store_bulk_cache_t  *c;
-    size_t               i;
-
-    c = *store_int_cache(st, STORE_CACHE_BULK);
-    if (c == NULL) {
-        return;
-    }
-    for (i = 0; i < BULK_STMT_MAX; i++) {
-        sqlite3_finalize(c->stmt[i]);
-    }
-    free(c);
-    *store_int_cache(st, STORE_CACHE_BULK) = NULL;
-}
-
-static void
-store_bulk_done(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-}
-
-/* run to the end: STORE_OK, STORE_CONFLICT (a constraint), STORE_ERROR */
-static int
-store_bulk_exec(store_t *st, sqlite3_stmt *stmt, const char *what)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-        store_bulk_done(stmt);
-        return STORE_OK;
-    }
-    store_int_error(st, rc, what);
-    store_bulk_done(stmt);
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : STORE_ERROR;
-}
-
-/* the first row: STORE_OK (the caller reads and calls done),
- * STORE_NOTFOUND, STORE_ERROR */
-static int
-store_bulk_row(store_t *st, sqlite3_stmt *stmt, const char *what)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        return STORE_OK;
-    }
-    store_bulk_done(stmt);
-    if (rc == SQLITE_DONE) {
-        return STORE_NOTFOUND;
-    }
-    store_int_error(st, rc, what);
-    return STORE_ERROR;
-}
-
-static void
-bind_id(sqlite3_stmt *stmt, int i, int64_t v)
-{
-    if (v > 0) {
-        sqlite3_bind_int64(stmt, i, v);
-    } else {
-        sqlite3_bind_null(stmt, i);
-    }
-}
-
-static void
-bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-    if (s != NULL) {
-        sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(stmt, i);
-    }
-}
-
-/* column i into buf; -1 when it does not fit (never cut silently) */
-static int
-column_copy(sqlite3_stmt *stmt, int i, char *buf, size_t size)
-{
-    const unsigned char  *s = sqlite3_column_text(stmt, i);
-    size_t                n = (size_t) sqlite3_column_bytes(stmt, i);
-
-    if (s == NULL) {
-        buf[0] = '\0';
-        return 0;
-    }
-    if (n >= size) {
-        return -1;
-    }
-    memcpy(buf, s, n + 1);
-    return 0;
+    return store_int_stmt(st, STORE_CACHE_BULK, store_bulk_sql, BULK_STMT_MAX,
+                          (size_t) id);
 }
 
 static int
 store_bulk_too_big(store_t *st, sqlite3_stmt *stmt, const char *what)
 {
-    store_bulk_done(stmt);
+    store_int_done(stmt);
     store_int_error(st, SQLITE_TOOBIG, what);
     return STORE_ERROR;
 }
@@ -291,7 +168,7 @@ store_bulk_get(store_t *st, int64_t tenant_id, int64_t id, store_bulk_t *b)
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_int64(stmt, 2, id);
 
-    rc = store_bulk_row(st, stmt, "get bulk action");
+    rc = store_int_row(st, stmt, "get bulk action");
     if (rc != STORE_OK) {
         return rc;
     }
@@ -299,9 +176,9 @@ store_bulk_get(store_t *st, int64_t tenant_id, int64_t id, store_bulk_t *b)
     memset(b, 0, sizeof(*b));
     b->id = sqlite3_column_int64(stmt, 0);
     b->tenant_id = sqlite3_column_int64(stmt, 1);
-    if (column_copy(stmt, 2, b->name, sizeof(b->name)) != 0
-        || column_copy(stmt, 3, kind, sizeof(kind)) != 0
-        || column_copy(stmt, 4, b->status, sizeof(b->status)) != 0)
+    if (store_int_column_copy(stmt, 2, b->name, sizeof(b->name)) != 0
+        || store_int_column_copy(stmt, 3, kind, sizeof(kind)) != 0
+        || store_int_column_copy(stmt, 4, b->status, sizeof(b->status)) != 0)
     {
         return store_bulk_too_big(st, stmt, "get bulk action");
     }
@@ -321,7 +198,7 @@ store_bulk_get(store_t *st, int64_t tenant_id, int64_t id, store_bulk_t *b)
     b->failed = sqlite3_column_int64(stmt, 16);
     b->pending = sqlite3_column_int64(stmt, 17);
     b->updated_by = sqlite3_column_int64(stmt, 18);
-    store_bulk_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -336,12 +213,12 @@ store_bulk_count_reserved(store_t *st, int64_t tenant_id, int64_t *n)
         return STORE_ERROR;
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
-    rc = store_bulk_row(st, stmt, "count reserved bulk actions");
+    rc = store_int_row(st, stmt, "count reserved bulk actions");
     if (rc != STORE_OK) {
         return rc == STORE_NOTFOUND ? STORE_ERROR : rc;
     }
     *n = sqlite3_column_int64(stmt, 0);
-    store_bulk_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -363,10 +240,10 @@ store_bulk_bind_members(sqlite3_stmt *stmt, const store_bulk_t *b,
     sqlite3_bind_int64(stmt, i++, b->run_at);
     sqlite3_bind_int64(stmt, i++, b->saved_search_id);
     sqlite3_bind_int64(stmt, i++, b->template_id);
-    bind_id(stmt, i++, b->form_id);
-    bind_id(stmt, i++, b->event_id);
-    bind_id(stmt, i++, b->event_group_id);
-    bind_id(stmt, i++, b->executed_label_id);
+    store_int_bind_id(stmt, i++, b->form_id);
+    store_int_bind_id(stmt, i++, b->event_id);
+    store_int_bind_id(stmt, i++, b->event_group_id);
+    store_int_bind_id(stmt, i++, b->executed_label_id);
     sqlite3_bind_int(stmt, i++, b->also_line != 0);
     sqlite3_bind_int64(stmt, i, estimate);
 }
@@ -385,9 +262,9 @@ store_bulk_insert(store_t *st, const store_bulk_t *b, int64_t estimate,
     sqlite3_bind_int64(stmt, 1, b->tenant_id);
     store_bulk_bind_members(stmt, b, estimate, 2);
     sqlite3_bind_int64(stmt, 14, at);
-    bind_id(stmt, 15, by);
+    store_int_bind_id(stmt, 15, by);
 
-    rc = store_bulk_exec(st, stmt, "insert bulk action");
+    rc = store_int_exec(st, stmt, "insert bulk action");
     if (rc == STORE_OK) {
         *id = sqlite3_last_insert_rowid(store_int_db(st));
     }
@@ -408,8 +285,8 @@ store_bulk_update(store_t *st, const store_bulk_t *b, int64_t estimate,
     sqlite3_bind_int64(stmt, 2, b->id);
     store_bulk_bind_members(stmt, b, estimate, 3);
     sqlite3_bind_int64(stmt, 14, at);
-    bind_id(stmt, 15, by);
-    return store_bulk_exec(st, stmt, "update bulk action");
+    store_int_bind_id(stmt, 15, by);
+    return store_int_exec(st, stmt, "update bulk action");
 }
 
 int
@@ -423,7 +300,7 @@ store_bulk_delete(store_t *st, int64_t tenant_id, int64_t id)
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_int64(stmt, 2, id);
-    return store_bulk_exec(st, stmt, "delete bulk action");
+    return store_int_exec(st, stmt, "delete bulk action");
 }
 
 /* -------------------------------------------------------------------- */
@@ -441,13 +318,13 @@ store_bulk_next_due(store_t *st, int64_t now, int64_t *id,
         return STORE_ERROR;
     }
     sqlite3_bind_int64(stmt, 1, now);
-    rc = store_bulk_row(st, stmt, "due bulk actions");
+    rc = store_int_row(st, stmt, "due bulk actions");
     if (rc != STORE_OK) {
         return rc;
     }
     *id = sqlite3_column_int64(stmt, 0);
     *tenant_id = sqlite3_column_int64(stmt, 1);
-    store_bulk_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -470,11 +347,11 @@ store_bulk_start(store_t *st, int64_t id, const char *status, int64_t hits,
     sqlite3_bind_int64(stmt, 4, failed);
     sqlite3_bind_int64(stmt, 5, pending);
     sqlite3_bind_int64(stmt, 6, started_at);
-    bind_id(stmt, 7, late_ms);
-    bind_id(stmt, 8, finished_at);
-    bind_text(stmt, 9, error_code);
-    bind_text(stmt, 10, error_message);
-    return store_bulk_exec(st, stmt, "start bulk action");
+    store_int_bind_id(stmt, 7, late_ms);
+    store_int_bind_id(stmt, 8, finished_at);
+    store_int_bind_text(stmt, 9, error_code);
+    store_int_bind_text(stmt, 10, error_message);
+    return store_int_exec(st, stmt, "start bulk action");
 }
 
 int
@@ -489,10 +366,10 @@ store_bulk_finish(store_t *st, int64_t id, const char *status,
     }
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_text(stmt, 2, status, -1, SQLITE_STATIC);
-    bind_text(stmt, 3, error_code);
-    bind_text(stmt, 4, error_message);
+    store_int_bind_text(stmt, 3, error_code);
+    store_int_bind_text(stmt, 4, error_message);
     sqlite3_bind_int64(stmt, 5, finished_at);
-    return store_bulk_exec(st, stmt, "finish bulk action");
+    return store_int_exec(st, stmt, "finish bulk action");
 }
 
 int
@@ -511,12 +388,12 @@ store_bulk_result_insert(store_t *st, int64_t action_id,
     sqlite3_bind_int64(stmt, 2, candidate_id);
     sqlite3_bind_text(stmt, 3, candidate_name, -1, SQLITE_STATIC);
     sqlite3_bind_int(stmt, 4, to_agent != 0);
-    bind_text(stmt, 5, email);
+    store_int_bind_text(stmt, 5, email);
     sqlite3_bind_int(stmt, 6, line != 0);
     sqlite3_bind_text(stmt, 7, state, -1, SQLITE_STATIC);
-    bind_text(stmt, 8, reason);
-    bind_text(stmt, 9, detail);
-    return store_bulk_exec(st, stmt, "insert bulk action result");
+    store_int_bind_text(stmt, 8, reason);
+    store_int_bind_text(stmt, 9, detail);
+    return store_int_exec(st, stmt, "insert bulk action result");
 }
 
 int
@@ -537,9 +414,9 @@ store_bulk_result_settle(store_t *st, int64_t action_id,
     sqlite3_bind_int64(stmt, 2, candidate_id);
     sqlite3_bind_text(stmt, 3, delivered ? "reached" : "failed", -1,
                       SQLITE_STATIC);
-    bind_text(stmt, 4, delivered ? NULL : reason);
-    bind_text(stmt, 5, delivered ? NULL : detail);
-    rc = store_bulk_exec(st, stmt, "settle bulk action result");
+    store_int_bind_text(stmt, 4, delivered ? NULL : reason);
+    store_int_bind_text(stmt, 5, delivered ? NULL : detail);
+    rc = store_int_exec(st, stmt, "settle bulk action result");
     if (rc != STORE_OK) {
         return rc;
     }
@@ -555,7 +432,7 @@ store_bulk_result_settle(store_t *st, int64_t action_id,
     sqlite3_bind_int64(stmt, 1, action_id);
     sqlite3_bind_int(stmt, 2, delivered != 0);
     sqlite3_bind_int(stmt, 3, delivered == 0);
-    return store_bulk_exec(st, stmt, "count bulk action result");
+    return store_int_exec(st, stmt, "count bulk action result");
 }
 
 int
@@ -572,7 +449,7 @@ store_bulk_label(store_t *st, int64_t tenant_id, int64_t candidate_id,
     sqlite3_bind_int64(stmt, 2, candidate_id);
     sqlite3_bind_int64(stmt, 3, label_id);
     sqlite3_bind_int64(stmt, 4, now);
-    return store_bulk_exec(st, stmt, "label candidate");
+    return store_int_exec(st, stmt, "label candidate");
 }
 
 /* SQLite's failure, as the store reports its own */
@@ -628,14 +505,14 @@ store_outbox_queue(store_t *st, int64_t tenant_id, const char *channel,
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_text(stmt, 2, channel, -1, SQLITE_STATIC);
-    bind_id(stmt, 3, action_id);
-    bind_id(stmt, 4, candidate_id);
+    store_int_bind_id(stmt, 3, action_id);
+    store_int_bind_id(stmt, 4, candidate_id);
     sqlite3_bind_text(stmt, 5, recipient, -1, SQLITE_STATIC);
-    bind_text(stmt, 6, sender);
+    store_int_bind_text(stmt, 6, sender);
     sqlite3_bind_text(stmt, 7, message_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(stmt, 8, payload, len, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 9, now);
-    return store_bulk_exec(st, stmt, "queue outbox message");
+    return store_int_exec(st, stmt, "queue outbox message");
 }
 
 int
@@ -650,33 +527,33 @@ store_mail_settings_get(store_t *st, int64_t tenant_id,
         return STORE_ERROR;
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
-    rc = store_bulk_row(st, stmt, "get mail settings");
+    rc = store_int_row(st, stmt, "get mail settings");
     if (rc != STORE_OK) {
         return rc;
     }
     memset(m, 0, sizeof(*m));
-    if (column_copy(stmt, 0, m->transport, sizeof(m->transport)) != 0
-        || column_copy(stmt, 1, m->smtp_host, sizeof(m->smtp_host)) != 0
-        || column_copy(stmt, 3, m->smtp_security, sizeof(m->smtp_security))
+    if (store_int_column_copy(stmt, 0, m->transport, sizeof(m->transport)) != 0
+        || store_int_column_copy(stmt, 1, m->smtp_host, sizeof(m->smtp_host)) != 0
+        || store_int_column_copy(stmt, 3, m->smtp_security, sizeof(m->smtp_security))
            != 0
-        || column_copy(stmt, 4, m->smtp_username, sizeof(m->smtp_username))
+        || store_int_column_copy(stmt, 4, m->smtp_username, sizeof(m->smtp_username))
            != 0
-        || column_copy(stmt, 6, m->from_email, sizeof(m->from_email)) != 0
-        || column_copy(stmt, 7, m->from_name, sizeof(m->from_name)) != 0
-        || column_copy(stmt, 8, m->reply_to, sizeof(m->reply_to)) != 0)
+        || store_int_column_copy(stmt, 6, m->from_email, sizeof(m->from_email)) != 0
+        || store_int_column_copy(stmt, 7, m->from_name, sizeof(m->from_name)) != 0
+        || store_int_column_copy(stmt, 8, m->reply_to, sizeof(m->reply_to)) != 0)
     {
         return store_bulk_too_big(st, stmt, "get mail settings");
     }
     m->smtp_port = sqlite3_column_int64(stmt, 2);
     m->has_password = sqlite3_column_int(stmt, 5);
-    store_bulk_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
 static void
 bind_nonempty(sqlite3_stmt *stmt, int i, const char *s)
 {
-    bind_text(stmt, i, (s != NULL && s[0] != '\0') ? s : NULL);
+    store_int_bind_text(stmt, i, (s != NULL && s[0] != '\0') ? s : NULL);
 }
 
 int
@@ -693,7 +570,7 @@ store_mail_settings_set(store_t *st, int64_t tenant_id,
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_text(stmt, 2, m->transport, -1, SQLITE_STATIC);
     bind_nonempty(stmt, 3, m->smtp_host);
-    bind_id(stmt, 4, m->smtp_port);
+    store_int_bind_id(stmt, 4, m->smtp_port);
     bind_nonempty(stmt, 5, m->smtp_security);
     bind_nonempty(stmt, 6, m->smtp_username);
     if (password != NULL) {
@@ -704,6 +581,6 @@ store_mail_settings_set(store_t *st, int64_t tenant_id,
     bind_nonempty(stmt, 10, m->reply_to);
     sqlite3_bind_int(stmt, 11, password == NULL && keep_password);
     sqlite3_bind_int64(stmt, 12, at);
-    bind_id(stmt, 13, by);
-    return store_bulk_exec(st, stmt, "set mail settings");
+    store_int_bind_id(stmt, 13, by);
+    return store_int_exec(st, stmt, "set mail settings");
 }

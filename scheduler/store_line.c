@@ -109,137 +109,14 @@ static const char *const store_line_sql[LINE_STMT_MAX] = {
         "UPDATE line_deliveries SET parsed = 1 WHERE id = ?1",
 };
 
-typedef struct {
-    sqlite3_stmt  *stmt[LINE_STMT_MAX];
-} store_line_cache_t;
-
 /* -------------------------------------------------------------------- */
 /* statements */
 
 static sqlite3_stmt *
 store_line_stmt(store_t *st, int id)
 {
-    void                **slot;
-    store_line_cache_t   *c;
-    int                   rc;
-
-    slot = store_int_cache(st, STORE_CACHE_LINE);
-    if (*slot == NULL) {
-        *slot = calloc(1, sizeof(store_line_cache_t));
-        if (*slot == NULL) {
-            store_int_error(st, SQLITE_NOMEM, "statement cache");
-            return NULL;
-        }
-    }
-    c = *slot;
-
-    if (c->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(store_int_db(st), store_line_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            store_int_error(st, rc, "prepare");
-            c->stmt[id] = NULL;
-        }
-    }
-    return c->stmt[id];
-}
-
-void
-store_line_close(store_t *st)
-{
-    store_line_cache_t  *c;
-    size_t               i;
-
-    c = *store_int_cache(st, STORE_CACHE_LINE);
-    if (c == NULL) {
-        return;
-    }
-    for (i = 0; i < LINE_STMT_MAX; i++) {
-        sqlite3_finalize(c->stmt[i]);
-    }
-    free(c);
-    *store_int_cache(st, STORE_CACHE_LINE) = NULL;
-}
-
-static void
-store_line_done(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-}
-
-/* run to the end: STORE_OK, STORE_CONFLICT (a constraint), STORE_ERROR */
-static int
-store_line_exec(store_t *st, sqlite3_stmt *stmt, const char *what)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-        store_line_done(stmt);
-        return STORE_OK;
-    }
-    store_int_error(st, rc, what);
-    store_line_done(stmt);
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : STORE_ERROR;
-}
-
-/* the first row: STORE_OK (the caller reads and calls done),
- * STORE_NOTFOUND, STORE_ERROR */
-static int
-store_line_row(store_t *st, sqlite3_stmt *stmt, const char *what)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        return STORE_OK;
-    }
-    store_line_done(stmt);
-    if (rc == SQLITE_DONE) {
-        return STORE_NOTFOUND;
-    }
-    store_int_error(st, rc, what);
-    return STORE_ERROR;
-}
-
-static void
-bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-    if (s != NULL) {
-        sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_null(stmt, i);
-    }
-}
-
-static void
-bind_id(sqlite3_stmt *stmt, int i, int64_t v)
-{
-    if (v > 0) {
-        sqlite3_bind_int64(stmt, i, v);
-    } else {
-        sqlite3_bind_null(stmt, i);
-    }
-}
-
-/* column i into buf; -1 when it does not fit (never cut silently) */
-static int
-column_copy(sqlite3_stmt *stmt, int i, char *buf, size_t size)
-{
-    const unsigned char  *s = sqlite3_column_text(stmt, i);
-    size_t                n = (size_t) sqlite3_column_bytes(stmt, i);
-
-    if (s == NULL) {
-        buf[0] = '\0';
-        return 0;
-    }
-    if (n >= size) {
-        return -1;
-    }
-    memcpy(buf, s, n + 1);
-    return 0;
+    return store_int_stmt(st, STORE_CACHE_LINE, store_line_sql, LINE_STMT_MAX,
+                          (size_t) id);
 }
 
 /* -------------------------------------------------------------------- */
@@ -258,28 +135,28 @@ store_line_settings_get(store_t *st, int64_t tenant_id,
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
 
-    rc = store_line_row(st, stmt, "get line settings");
+    rc = store_int_row(st, stmt, "get line settings");
     if (rc != STORE_OK) {
         return rc;
     }
 
     memset(s, 0, sizeof(*s));
-    if (column_copy(stmt, 0, s->channel_id, sizeof(s->channel_id)) != 0
-        || column_copy(stmt, 1, s->login_channel_id,
+    if (store_int_column_copy(stmt, 0, s->channel_id, sizeof(s->channel_id)) != 0
+        || store_int_column_copy(stmt, 1, s->login_channel_id,
                        sizeof(s->login_channel_id)) != 0
-        || column_copy(stmt, 2, s->state, sizeof(s->state)) != 0
-        || column_copy(stmt, 3, s->bot_basic_id, sizeof(s->bot_basic_id))
+        || store_int_column_copy(stmt, 2, s->state, sizeof(s->state)) != 0
+        || store_int_column_copy(stmt, 3, s->bot_basic_id, sizeof(s->bot_basic_id))
            != 0
-        || column_copy(stmt, 4, s->bot_name, sizeof(s->bot_name)) != 0)
+        || store_int_column_copy(stmt, 4, s->bot_name, sizeof(s->bot_name)) != 0)
     {
-        store_line_done(stmt);
+        store_int_done(stmt);
         store_int_error(st, SQLITE_TOOBIG, "get line settings");
         return STORE_ERROR;
     }
     s->connected_at = sqlite3_column_int64(stmt, 5);
     s->updated_at = sqlite3_column_int64(stmt, 6);
     s->updated_by = sqlite3_column_int64(stmt, 7);
-    store_line_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -302,11 +179,11 @@ store_line_settings_set(store_t *st, int64_t tenant_id,
     sqlite3_bind_text(stmt, 5, s->login_channel_id, -1, SQLITE_STATIC);
     sqlite3_bind_blob64(stmt, 6, s->login_channel_secret.data,
                         s->login_channel_secret.len, SQLITE_STATIC);
-    bind_text(stmt, 7, s->bot_basic_id);
-    bind_text(stmt, 8, s->bot_name);
+    store_int_bind_text(stmt, 7, s->bot_basic_id);
+    store_int_bind_text(stmt, 8, s->bot_name);
     sqlite3_bind_int64(stmt, 9, now);
-    bind_id(stmt, 10, by);
-    return store_line_exec(st, stmt, "set line settings");
+    store_int_bind_id(stmt, 10, by);
+    return store_int_exec(st, stmt, "set line settings");
 }
 
 int
@@ -320,7 +197,7 @@ store_line_settings_delete(store_t *st, int64_t tenant_id, int *removed)
         return STORE_ERROR;
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
-    rc = store_line_exec(st, stmt, "delete line settings");
+    rc = store_int_exec(st, stmt, "delete line settings");
     *removed = (rc == STORE_OK && sqlite3_changes(store_int_db(st)) > 0);
     return rc;
 }
@@ -336,12 +213,12 @@ store_line_linked_count(store_t *st, int64_t tenant_id, int64_t *n)
         return STORE_ERROR;
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
-    rc = store_line_row(st, stmt, "count linked candidates");
+    rc = store_int_row(st, stmt, "count linked candidates");
     if (rc != STORE_OK) {
         return rc == STORE_NOTFOUND ? STORE_ERROR : rc;
     }
     *n = sqlite3_column_int64(stmt, 0);
-    store_line_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -361,12 +238,12 @@ store_line_candidate_of(store_t *st, int64_t tenant_id,
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_text(stmt, 2, line_user_id, -1, SQLITE_STATIC);
-    rc = store_line_row(st, stmt, "find the linked candidate");
+    rc = store_int_row(st, stmt, "find the linked candidate");
     if (rc != STORE_OK) {
         return rc;
     }
     *id = sqlite3_column_int64(stmt, 0);
-    store_line_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -385,7 +262,7 @@ store_line_delivery_insert(store_t *st, int64_t tenant_id, const void *body,
     /* a zero-length blob must still be a blob, not NULL */
     sqlite3_bind_blob64(stmt, 2, len ? body : "", len, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, now);
-    rc = store_line_exec(st, stmt, "store a line delivery");
+    rc = store_int_exec(st, stmt, "store a line delivery");
     if (rc == STORE_OK) {
         *id = sqlite3_last_insert_rowid(store_int_db(st));
     }
@@ -407,13 +284,13 @@ store_line_event_insert(store_t *st, int64_t tenant_id, int64_t delivery_id,
     sqlite3_bind_text(stmt, 2, ev->webhook_event_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, delivery_id);
     sqlite3_bind_text(stmt, 4, ev->type, -1, SQLITE_STATIC);
-    bind_text(stmt, 5, ev->line_user_id);
-    bind_id(stmt, 6, ev->candidate_id);
-    bind_text(stmt, 7, ev->message_type);
-    bind_text(stmt, 8, ev->text);
+    store_int_bind_text(stmt, 5, ev->line_user_id);
+    store_int_bind_id(stmt, 6, ev->candidate_id);
+    store_int_bind_text(stmt, 7, ev->message_type);
+    store_int_bind_text(stmt, 8, ev->text);
     sqlite3_bind_int64(stmt, 9, ev->occurred_at);
     sqlite3_bind_int(stmt, 10, ev->redelivery != 0);
-    rc = store_line_exec(st, stmt, "store a line event");
+    rc = store_int_exec(st, stmt, "store a line event");
     *inserted = (rc == STORE_OK && sqlite3_changes(store_int_db(st)) > 0);
     return rc;
 }
@@ -438,10 +315,10 @@ store_line_unparsed(store_t *st, int64_t *ids, size_t max, size_t *n)
     }
     if (rc != SQLITE_DONE) {
         store_int_error(st, rc, "find unparsed line deliveries");
-        store_line_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
-    store_line_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -467,15 +344,15 @@ store_line_delivery_parse(store_t *st, int64_t delivery_id,
     }
     if (rc != SQLITE_DONE) {
         store_int_error(st, rc, "make timeline rows");
-        store_line_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
-    store_line_done(stmt);
+    store_int_done(stmt);
 
     stmt = store_line_stmt(st, LINE_PARSED);
     if (stmt == NULL) {
         return STORE_ERROR;
     }
     sqlite3_bind_int64(stmt, 1, delivery_id);
-    return store_line_exec(st, stmt, "mark a line delivery parsed");
+    return store_int_exec(st, stmt, "mark a line delivery parsed");
 }

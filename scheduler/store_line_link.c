@@ -46,99 +46,14 @@ static const char *const store_line_link_sql[LINK_STMT_MAX] = {
         " WHERE tenant_id = ?1 AND id = ?2 AND line_user_id IS NULL",
 };
 
-typedef struct {
-    sqlite3_stmt  *stmt[LINK_STMT_MAX];
-} store_line_link_cache_t;
-
 /* -------------------------------------------------------------------- */
 /* statements */
 
 static sqlite3_stmt *
 store_line_link_stmt(store_t *st, int id)
 {
-    void                     **slot;
-    store_line_link_cache_t   *c;
-    int                        rc;
-
-    slot = store_int_cache(st, STORE_CACHE_LINE_LINK);
-    if (*slot == NULL) {
-        *slot = calloc(1, sizeof(store_line_link_cache_t));
-        if (*slot == NULL) {
-            store_int_error(st, SQLITE_NOMEM, "statement cache");
-            return NULL;
-        }
-    }
-    c = *slot;
-
-    if (c->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(store_int_db(st), store_line_link_sql[id],
-                                -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            store_int_error(st, rc, "prepare");
-            c->stmt[id] = NULL;
-        }
-    }
-    return c->stmt[id];
-}
-
-void
-store_line_link_close(store_t *st)
-{
-    store_line_link_cache_t  *c;
-    size_t                    i;
-
-    c = *store_int_cache(st, STORE_CACHE_LINE_LINK);
-    if (c == NULL) {
-        return;
-    }
-    for (i = 0; i < LINK_STMT_MAX; i++) {
-        sqlite3_finalize(c->stmt[i]);
-    }
-    free(c);
-    *store_int_cache(st, STORE_CACHE_LINE_LINK) = NULL;
-}
-
-static void
-store_line_link_done(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-}
-
-/* run to the end: STORE_OK, STORE_CONFLICT (a constraint), STORE_ERROR */
-static int
-store_line_link_exec(store_t *st, sqlite3_stmt *stmt, const char *what)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-        store_line_link_done(stmt);
-        return STORE_OK;
-    }
-    store_int_error(st, rc, what);
-    store_line_link_done(stmt);
-    return (rc & 0xff) == SQLITE_CONSTRAINT ? STORE_CONFLICT : STORE_ERROR;
-}
-
-/* the first row: STORE_OK (the caller reads and calls done),
- * STORE_NOTFOUND, STORE_ERROR */
-static int
-store_line_link_row(store_t *st, sqlite3_stmt *stmt, const char *what)
-{
-    int  rc;
-
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        return STORE_OK;
-    }
-    store_line_link_done(stmt);
-    if (rc == SQLITE_DONE) {
-        return STORE_NOTFOUND;
-    }
-    store_int_error(st, rc, what);
-    return STORE_ERROR;
+    return store_int_stmt(st, STORE_CACHE_LINE_LINK, store_line_link_sql, LINK_STMT_MAX,
+                          (size_t) id);
 }
 
 /* -------------------------------------------------------------------- */
@@ -157,7 +72,7 @@ store_line_link_connected(store_t *st, int64_t tenant_id, int *connected)
     }
     sqlite3_bind_int64(stmt, 1, tenant_id);
 
-    rc = store_line_link_row(st, stmt, "get line state");
+    rc = store_int_row(st, stmt, "get line state");
     if (rc == STORE_NOTFOUND) {
         return STORE_OK;
     }
@@ -165,7 +80,7 @@ store_line_link_connected(store_t *st, int64_t tenant_id, int *connected)
         return rc;
     }
     *connected = sqlite3_column_int(stmt, 0) != 0;
-    store_line_link_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -184,7 +99,7 @@ store_line_link_use_state(store_t *st, const char *nonce, int64_t tenant_id,
     sqlite3_bind_int64(stmt, 3, candidate_id);
     sqlite3_bind_int64(stmt, 4, now);
 
-    return store_line_link_exec(st, stmt, "use line login state");
+    return store_int_exec(st, stmt, "use line login state");
 }
 
 int
@@ -205,7 +120,7 @@ store_line_link_candidate(store_t *st, int64_t tenant_id,
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_int64(stmt, 2, candidate_id);
 
-    rc = store_line_link_row(st, stmt, "get candidate line link");
+    rc = store_int_row(st, stmt, "get candidate line link");
     if (rc != STORE_OK) {
         return rc;
     }
@@ -214,14 +129,14 @@ store_line_link_candidate(store_t *st, int64_t tenant_id,
     n = (size_t) sqlite3_column_bytes(stmt, 0);
     if (s != NULL && n >= STORE_LINE_USER_SIZE) {
         /* never cut silently: a stored id this long is not LINE's */
-        store_line_link_done(stmt);
+        store_int_done(stmt);
         store_int_error(st, SQLITE_TOOBIG, "candidate line link");
         return STORE_ERROR;
     }
     if (s != NULL) {
         memcpy(line_user_id, s, n + 1);
     }
-    store_line_link_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -241,12 +156,12 @@ store_line_link_holder(store_t *st, int64_t tenant_id,
     sqlite3_bind_int64(stmt, 1, tenant_id);
     sqlite3_bind_text(stmt, 2, line_user_id, -1, SQLITE_STATIC);
 
-    rc = store_line_link_row(st, stmt, "find line user");
+    rc = store_int_row(st, stmt, "find line user");
     if (rc != STORE_OK) {
         return rc;
     }
     *candidate_id = sqlite3_column_int64(stmt, 0);
-    store_line_link_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -266,7 +181,7 @@ store_line_link_set(store_t *st, int64_t tenant_id, int64_t candidate_id,
     sqlite3_bind_text(stmt, 3, line_user_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, now);
 
-    rc = store_line_link_exec(st, stmt, "link candidate to line");
+    rc = store_int_exec(st, stmt, "link candidate to line");
     if (rc != STORE_OK) {
         return rc;
     }

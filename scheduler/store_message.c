@@ -56,64 +56,14 @@ static const char *const store_message_sql[MESSAGE_STMT_MAX] = {
         " WHERE bulk_action_id = ?1 AND candidate_id = ?2",
 };
 
-typedef struct {
-    sqlite3_stmt  *stmt[MESSAGE_STMT_MAX];
-} store_message_cache_t;
-
 /* -------------------------------------------------------------------- */
 /* statements */
-
-void
-store_message_close(store_t *st)
-{
-    store_message_cache_t  *c;
-    size_t                  i;
-
-    c = *store_int_cache(st, STORE_CACHE_MESSAGE);
-    if (c == NULL) {
-        return;
-    }
-    for (i = 0; i < MESSAGE_STMT_MAX; i++) {
-        sqlite3_finalize(c->stmt[i]);
-    }
-    free(c);
-    *store_int_cache(st, STORE_CACHE_MESSAGE) = NULL;
-}
 
 static sqlite3_stmt *
 store_message_stmt(store_t *st, int id)
 {
-    store_message_cache_t  *c;
-    void                  **slot;
-    int                     rc;
-
-    slot = store_int_cache(st, STORE_CACHE_MESSAGE);
-    if (*slot == NULL) {
-        *slot = calloc(1, sizeof(store_message_cache_t));
-        if (*slot == NULL) {
-            store_int_error(st, SQLITE_NOMEM, "statement cache");
-            return NULL;
-        }
-    }
-    c = *slot;
-
-    if (c->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(store_int_db(st), store_message_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            store_int_error(st, rc, "prepare");
-            c->stmt[id] = NULL;
-        }
-    }
-    return c->stmt[id];
-}
-
-static void
-store_message_done(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    return store_int_stmt(st, STORE_CACHE_MESSAGE, store_message_sql, MESSAGE_STMT_MAX,
+                          (size_t) id);
 }
 
 static int
@@ -121,7 +71,7 @@ store_message_bind_failed(store_t *st, sqlite3_stmt *stmt, int rc,
     const char *what)
 {
     store_int_error(st, rc, what);
-    store_message_done(stmt);
+    store_int_done(stmt);
     return STORE_ERROR;
 }
 
@@ -132,7 +82,7 @@ store_message_exec(store_t *st, sqlite3_stmt *stmt, const char *what)
     int  rc;
 
     rc = sqlite3_step(stmt);
-    store_message_done(stmt);
+    store_int_done(stmt);
     if (rc != SQLITE_DONE) {
         store_int_error(st, rc, what);
         return STORE_ERROR;
@@ -146,27 +96,6 @@ store_message_text(sqlite3_stmt *stmt, int i, const char *s)
 {
     return s != NULL ? sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT)
                      : sqlite3_bind_null(stmt, i);
-}
-
-/* copy a text column (NULL: ""); -1 when it does not fit */
-static int
-store_message_col(sqlite3_stmt *stmt, int col, char *buf, size_t size)
-{
-    const unsigned char  *s;
-    int                   n;
-
-    s = sqlite3_column_text(stmt, col);
-    if (s == NULL) {
-        buf[0] = '\0';
-        return 0;
-    }
-    n = sqlite3_column_bytes(stmt, col);
-    if ((size_t) n >= size) {
-        return -1;
-    }
-    memcpy(buf, s, (size_t) n);
-    buf[n] = '\0';
-    return 0;
 }
 
 /* -------------------------------------------------------------------- */
@@ -193,38 +122,38 @@ store_message_candidate(store_t *st, int64_t tenant_id, int64_t id,
 
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) {
-        store_message_done(stmt);
+        store_int_done(stmt);
         return STORE_NOTFOUND;
     }
     if (rc != SQLITE_ROW) {
         store_int_error(st, rc, "message candidate");
-        store_message_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
 
     c->id = id;
-    if (store_message_col(stmt, 0, c->family_name, sizeof(c->family_name))
+    if (store_int_column_copy(stmt, 0, c->family_name, sizeof(c->family_name))
             != 0
-        || store_message_col(stmt, 1, c->given_name, sizeof(c->given_name))
+        || store_int_column_copy(stmt, 1, c->given_name, sizeof(c->given_name))
            != 0
-        || store_message_col(stmt, 2, c->email, sizeof(c->email)) != 0
-        || store_message_col(stmt, 3, c->line_user_id,
+        || store_int_column_copy(stmt, 2, c->email, sizeof(c->email)) != 0
+        || store_int_column_copy(stmt, 3, c->line_user_id,
                              sizeof(c->line_user_id)) != 0
-        || store_message_col(stmt, 7, c->agent_name, sizeof(c->agent_name))
+        || store_int_column_copy(stmt, 7, c->agent_name, sizeof(c->agent_name))
            != 0
-        || store_message_col(stmt, 8, c->agent_email, sizeof(c->agent_email))
+        || store_int_column_copy(stmt, 8, c->agent_email, sizeof(c->agent_email))
            != 0)
     {
         store_int_error(st, SQLITE_TOOBIG, "candidates: a stored value is "
                         "longer than its buffer");
-        store_message_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
     c->agent = sqlite3_column_int(stmt, 4);
     c->agent_active = sqlite3_column_int(stmt, 5);
     c->agent_takes_mail = sqlite3_column_int(stmt, 6);
 
-    store_message_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -249,10 +178,10 @@ store_message_line_connected(store_t *st, int64_t tenant_id, int *connected)
         *connected = sqlite3_column_int(stmt, 0);
     } else if (rc != SQLITE_DONE) {
         store_int_error(st, rc, "line state");
-        store_message_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
-    store_message_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 

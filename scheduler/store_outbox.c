@@ -67,65 +67,14 @@ static const char *const store_outbox_sql[OUTBOX_STMT_MAX] = {
         " WHERE tenant_id = ?1",
 };
 
-typedef struct {
-    sqlite3_stmt  *stmt[OUTBOX_STMT_MAX];
-} store_outbox_cache_t;
-
 /* -------------------------------------------------------------------- */
 /* statements */
 
-void
-store_outbox_close(store_t *st)
-{
-    store_outbox_cache_t  *c;
-    size_t                 i;
-
-    c = *store_int_cache(st, STORE_CACHE_OUTBOX);
-    if (c == NULL) {
-        return;
-    }
-    for (i = 0; i < OUTBOX_STMT_MAX; i++) {
-        sqlite3_finalize(c->stmt[i]);
-    }
-    free(c);
-    *store_int_cache(st, STORE_CACHE_OUTBOX) = NULL;
-}
-
-/* the statement id, prepared on first use; NULL on error (recorded) */
 static sqlite3_stmt *
 store_outbox_stmt(store_t *st, int id)
 {
-    store_outbox_cache_t  *c;
-    void                 **slot;
-    int                    rc;
-
-    slot = store_int_cache(st, STORE_CACHE_OUTBOX);
-    if (*slot == NULL) {
-        *slot = calloc(1, sizeof(store_outbox_cache_t));
-        if (*slot == NULL) {
-            store_int_error(st, SQLITE_NOMEM, "statement cache");
-            return NULL;
-        }
-    }
-    c = *slot;
-
-    if (c->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(store_int_db(st), store_outbox_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            store_int_error(st, rc, "prepare");
-            c->stmt[id] = NULL;
-        }
-    }
-    return c->stmt[id];
-}
-
-static void
-store_outbox_done(sqlite3_stmt *stmt)
-{
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    return store_int_stmt(st, STORE_CACHE_OUTBOX, store_outbox_sql, OUTBOX_STMT_MAX,
+                          (size_t) id);
 }
 
 /* a bind failed: only SQLITE_NOMEM / SQLITE_TOOBIG can do that here */
@@ -134,7 +83,7 @@ store_outbox_bind_failed(store_t *st, sqlite3_stmt *stmt, int rc,
     const char *what)
 {
     store_int_error(st, rc, what);
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_ERROR;
 }
 
@@ -194,11 +143,11 @@ store_outbox_due(store_t *st, int64_t now, const int64_t *skip,
 
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         store_int_error(st, rc, "outbox due");
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         *n = 0;
         return STORE_ERROR;
     }
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -219,7 +168,7 @@ store_outbox_next_due(store_t *st, int64_t after, int64_t *at)
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_ROW) {
         store_int_error(st, rc, "outbox next due");
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
     /* min() of no rows is one row holding NULL */
@@ -227,7 +176,7 @@ store_outbox_next_due(store_t *st, int64_t after, int64_t *at)
         *at = sqlite3_column_int64(stmt, 0);
         found = 1;
     }
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return found ? STORE_OK : STORE_NOTFOUND;
 }
 
@@ -275,12 +224,12 @@ store_outbox_get(store_t *st, int64_t id, store_outbox_row_t *row)
 
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) {
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_NOTFOUND;
     }
     if (rc != SQLITE_ROW) {
         store_int_error(st, rc, "outbox get");
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
 
@@ -315,12 +264,12 @@ store_outbox_get(store_t *st, int64_t id, store_outbox_row_t *row)
         goto nomem;
     }
 
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 
 nomem:
     store_int_error(st, SQLITE_NOMEM, "outbox get");
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     store_outbox_row_free(row);
     return STORE_ERROR;
 }
@@ -352,11 +301,11 @@ store_outbox_update(store_t *st, sqlite3_stmt *stmt, const char *what,
     rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) {
         store_int_error(st, rc, what);
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
     *changed = sqlite3_changes(store_int_db(st)) > 0;
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
 
@@ -426,27 +375,6 @@ store_outbox_retry(store_t *st, int64_t id, int64_t attempts,
 /* -------------------------------------------------------------------- */
 /* mail settings */
 
-/* copy a text column (NULL: ""); -1 when it does not fit */
-static int
-store_outbox_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
-{
-    const unsigned char  *s;
-    int                   n;
-
-    s = sqlite3_column_text(stmt, col);
-    if (s == NULL) {
-        buf[0] = '\0';
-        return 0;
-    }
-    n = sqlite3_column_bytes(stmt, col);
-    if ((size_t) n >= size) {
-        return -1;
-    }
-    memcpy(buf, s, (size_t) n);
-    buf[n] = '\0';
-    return 0;
-}
-
 int
 store_outbox_mail_settings(store_t *st, int64_t tenant_id,
     store_mail_settings_t *m, uint8_t *sealed, size_t size,
@@ -469,27 +397,27 @@ store_outbox_mail_settings(store_t *st, int64_t tenant_id,
 
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) {
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_NOTFOUND;
     }
     if (rc != SQLITE_ROW) {
         store_int_error(st, rc, "mail settings");
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
 
-    if (store_outbox_text(stmt, 0, m->transport, sizeof(m->transport)) != 0
-        || store_outbox_text(stmt, 1, m->smtp_host, sizeof(m->smtp_host))
+    if (store_int_column_copy(stmt, 0, m->transport, sizeof(m->transport)) != 0
+        || store_int_column_copy(stmt, 1, m->smtp_host, sizeof(m->smtp_host))
            != 0
-        || store_outbox_text(stmt, 3, m->smtp_security,
+        || store_int_column_copy(stmt, 3, m->smtp_security,
                              sizeof(m->smtp_security)) != 0
-        || store_outbox_text(stmt, 4, m->smtp_username,
+        || store_int_column_copy(stmt, 4, m->smtp_username,
                              sizeof(m->smtp_username)) != 0
-        || store_outbox_text(stmt, 6, m->from_email, sizeof(m->from_email))
+        || store_int_column_copy(stmt, 6, m->from_email, sizeof(m->from_email))
            != 0
-        || store_outbox_text(stmt, 7, m->from_name, sizeof(m->from_name))
+        || store_int_column_copy(stmt, 7, m->from_name, sizeof(m->from_name))
            != 0
-        || store_outbox_text(stmt, 8, m->reply_to, sizeof(m->reply_to)) != 0)
+        || store_int_column_copy(stmt, 8, m->reply_to, sizeof(m->reply_to)) != 0)
     {
         goto too_big;
     }
@@ -508,14 +436,14 @@ store_outbox_mail_settings(store_t *st, int64_t tenant_id,
         m->has_password = n > 0;
     }
 
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 
 too_big:
     /* never cut a value silently: a statement-level error */
     store_int_error(st, SQLITE_TOOBIG,
                     "mail_settings: a stored value is longer than its buffer");
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_ERROR;
 }
 
@@ -543,12 +471,12 @@ store_outbox_line_settings(store_t *st, int64_t tenant_id, int *connected,
 
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) {
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_NOTFOUND;
     }
     if (rc != SQLITE_ROW) {
         store_int_error(st, rc, "line settings");
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
 
@@ -558,7 +486,7 @@ store_outbox_line_settings(store_t *st, int64_t tenant_id, int *connected,
     if ((size_t) n > size) {
         store_int_error(st, SQLITE_TOOBIG, "line_settings: the stored access "
                         "token is longer than its buffer");
-        store_outbox_done(stmt);
+        store_int_done(stmt);
         return STORE_ERROR;
     }
     if (n > 0) {
@@ -566,6 +494,6 @@ store_outbox_line_settings(store_t *st, int64_t tenant_id, int *connected,
     }
     *sealed_len = (size_t) n;
 
-    store_outbox_done(stmt);
+    store_int_done(stmt);
     return STORE_OK;
 }
