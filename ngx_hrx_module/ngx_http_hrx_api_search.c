@@ -52,7 +52,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <pthread.h>
 #include <time.h>
 #include <sqlite3.h>
 
@@ -481,117 +480,6 @@ ngx_http_hrx_search_sql(ngx_http_request_t *r, const hrx_search_t *s,
 }
 
 
-/*
- * This thread's connection; every one opened is also in the registry, so
- * that the worker closes them at exit (ngx_http_hrx_search_exit(), after
- * nginx has ended the pool's threads) rather than each thread while the
- * process is already running its exit handlers.
- */
-static __thread sqlite3  *ngx_http_hrx_search_tdb;
-
-#define NGX_HTTP_HRX_SEARCH_DBS  512
-
-static pthread_mutex_t  ngx_http_hrx_search_lock = PTHREAD_MUTEX_INITIALIZER;
-static sqlite3         *ngx_http_hrx_search_dbs[NGX_HTTP_HRX_SEARCH_DBS];
-
-
-static void
-ngx_http_hrx_search_register(sqlite3 *db, sqlite3 *old)
-{
-    ngx_uint_t  i;
-
-    (void) pthread_mutex_lock(&ngx_http_hrx_search_lock);
-
-    for (i = 0; i < NGX_HTTP_HRX_SEARCH_DBS; i++) {
-        if (ngx_http_hrx_search_dbs[i] == old) {
-            ngx_http_hrx_search_dbs[i] = db;
-            break;
-        }
-    }
-
-    (void) pthread_mutex_unlock(&ngx_http_hrx_search_lock);
-}
-
-
-void
-ngx_http_hrx_search_exit(void)
-{
-    ngx_uint_t  i;
-
-    (void) pthread_mutex_lock(&ngx_http_hrx_search_lock);
-
-    for (i = 0; i < NGX_HTTP_HRX_SEARCH_DBS; i++) {
-        if (ngx_http_hrx_search_dbs[i]) {
-            sqlite3_close_v2(ngx_http_hrx_search_dbs[i]);
-            ngx_http_hrx_search_dbs[i] = NULL;
-        }
-    }
-
-    (void) pthread_mutex_unlock(&ngx_http_hrx_search_lock);
-}
-
-
-/* this thread's connection, opened on first use */
-static sqlite3 *
-ngx_http_hrx_search_db(ngx_http_hrx_search_task_t *t)
-{
-    int           rc;
-    char         *errmsg;
-    sqlite3      *db;
-    struct stat   sb;
-
-    if (ngx_http_hrx_search_tdb) {
-        return ngx_http_hrx_search_tdb;
-    }
-
-    if (stat((const char *) t->db_path, &sb) != 0) {
-        t->rc = NGX_BUSY;
-        return NULL;
-    }
-
-    db = NULL;
-    errmsg = NULL;
-
-    rc = sqlite3_open_v2((const char *) t->db_path, &db,
-                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-
-    if (rc == SQLITE_OK) {
-        (void) sqlite3_busy_timeout(db, 1000);
-
-        rc = sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, &errmsg);
-    }
-
-    if (rc == SQLITE_OK) {
-        rc = hrx_regexp_register(db);
-    }
-
-    if (rc != SQLITE_OK) {
-        ngx_snprintf((u_char *) t->errmsg, sizeof(t->errmsg) - 1,
-                     "cannot open \"%s\" read-only: %s%Z", t->db_path,
-                     errmsg ? errmsg
-                            : (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
-        sqlite3_free(errmsg);
-        sqlite3_close(db);
-        return NULL;
-    }
-
-    /* a full registry only means this one is not closed at exit */
-    ngx_http_hrx_search_register(db, NULL);
-    ngx_http_hrx_search_tdb = db;
-
-    return db;
-}
-
-
-static void
-ngx_http_hrx_search_db_drop(sqlite3 *db)
-{
-    ngx_http_hrx_search_register(NULL, db);
-    ngx_http_hrx_search_tdb = NULL;
-    sqlite3_close_v2(db);
-}
-
-
 static int
 ngx_http_hrx_search_progress(void *data)
 {
@@ -719,7 +607,8 @@ ngx_http_hrx_search_thread(void *data, ngx_log_t *log)
 
     (void) log;
 
-    db = ngx_http_hrx_search_db(t);
+    db = ngx_http_hrx_db_thread(t->db_path, &t->rc, t->errmsg,
+                                sizeof(t->errmsg));
     if (db == NULL) {
         return;
     }
@@ -804,7 +693,7 @@ failed:
         && src != SQLITE_INTERRUPT && src != SQLITE_NOMEM)
     {
         /* start again with a fresh connection next time */
-        ngx_http_hrx_search_db_drop(db);
+        ngx_http_hrx_db_thread_drop(db);
     }
 }
 

@@ -26,9 +26,5 @@ ngx_int_t ngx_http_hrx_api_saved_search_count(ngx_http_request_t *r,
 ngx_int_t ngx_http_hrx_api_saved_search_candidates(ngx_http_request_t *r,
     ngx_http_hrx_ctx_t *ctx);
 
-/* the worker exits: close the pool threads' connections (they have
- * ended: nginx ends the thread pools before the modules' exit_process) */
-void ngx_http_hrx_search_exit(void);
-
 
 #endif /* NGX_HTTP_HRX_API_SEARCH_H */

@@ -361,7 +361,6 @@ ngx_http_hrx_exit_process(ngx_cycle_t *cycle)
     ngx_http_hrx_park_exit(cycle);
     ngx_http_hrx_events_exit(cycle);
     ngx_http_hrx_db_close();
-    ngx_http_hrx_search_exit();
     ngx_http_hrx_db_thread_exit();
     ngx_http_hrx_webhook_exit();
 
