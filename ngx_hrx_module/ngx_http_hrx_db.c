@@ -1298,16 +1298,43 @@ ngx_http_hrx_reason_texts(const char *code)
 }
 
 
+/* one bulk_action_results row, columns of NGX_HTTP_HRX_SQL_BULK_RESULTS */
+static json_t *
+ngx_http_hrx_render_bulk_result(sqlite3_stmt *st)
+{
+    json_t      *reason, *message;
+    const char  *code;
+
+    code = (const char *) sqlite3_column_text(st, 6);
+
+    if (code) {
+        reason = json_string(code);
+        message = ngx_http_hrx_reason_texts(code);
+
+    } else {
+        reason = json_null();
+        message = json_null();
+    }
+
+    return json_pack("{s:I, s:o, s:b, s:o, s:b, s:o, s:o, s:o, s:o}",
+                     "candidate_id",
+                     (json_int_t) sqlite3_column_int64(st, 0),
+                     "candidate_name", ngx_http_hrx_col_str(st, 1),
+                     "to_agent", sqlite3_column_int(st, 2) != 0,
+                     "email", ngx_http_hrx_col_str_null(st, 3),
+                     "line", sqlite3_column_int(st, 4) != 0,
+                     "state", ngx_http_hrx_col_str(st, 5),
+                     "reason", reason,
+                     "message", message,
+                     "detail", ngx_http_hrx_col_str_null(st, 7));
+}
+
+
 ngx_int_t
 ngx_http_hrx_db_bulk_results(ngx_http_request_t *r, int64_t id,
     const char *state, int64_t after, ngx_uint_t limit, json_t **out)
 {
-    int            rc;
-    json_t        *items, *item, *reason, *message;
-    int64_t        last;
     ngx_int_t      orc;
-    ngx_uint_t     n, more;
-    const char    *code;
     sqlite3_stmt  *st;
 
     orc = ngx_http_hrx_db_stmt(r, NGX_HTTP_HRX_SQL_BULK_RESULTS, &st);
@@ -1327,72 +1354,8 @@ ngx_http_hrx_db_bulk_results(ngx_http_request_t *r, int64_t id,
 
     sqlite3_bind_int64(st, 4, (sqlite3_int64) limit + 1);
 
-    items = json_array();
-    if (items == NULL) {
-        ngx_http_hrx_db_done(st);
-        return NGX_ERROR;
-    }
-
-    n = 0;
-    more = 0;
-    last = 0;
-
-    for ( ;; ) {
-        rc = sqlite3_step(st);
-
-        if (rc == SQLITE_DONE) {
-            break;
-        }
-
-        if (rc != SQLITE_ROW) {
-            json_decref(items);
-            return ngx_http_hrx_db_failed(r->connection->log, st, rc);
-        }
-
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-
-        code = (const char *) sqlite3_column_text(st, 6);
-
-        if (code) {
-            reason = json_string(code);
-            message = ngx_http_hrx_reason_texts(code);
-
-        } else {
-            reason = json_null();
-            message = json_null();
-        }
-
-        item = json_pack("{s:I, s:o, s:b, s:o, s:b, s:o, s:o, s:o, s:o}",
-                         "candidate_id",
-                         (json_int_t) sqlite3_column_int64(st, 0),
-                         "candidate_name", ngx_http_hrx_col_str(st, 1),
-                         "to_agent", sqlite3_column_int(st, 2) != 0,
-                         "email", ngx_http_hrx_col_str_null(st, 3),
-                         "line", sqlite3_column_int(st, 4) != 0,
-                         "state", ngx_http_hrx_col_str(st, 5),
-                         "reason", reason,
-                         "message", message,
-                         "detail", ngx_http_hrx_col_str_null(st, 7));
-
-        if (item == NULL || json_array_append_new(items, item) != 0) {
-            json_decref(items);
-            ngx_http_hrx_db_done(st);
-            return NGX_ERROR;
-        }
-
-        last = sqlite3_column_int64(st, 0);
-        n++;
-    }
-
-    ngx_http_hrx_db_done(st);
-
-    *out = json_pack("{s:o, s:o}", "items", items,
-                     "next_after", more ? json_integer(last) : json_null());
-
-    return *out ? NGX_OK : NGX_ERROR;
+    return ngx_http_hrx_db_page(r, st, limit,
+                                ngx_http_hrx_render_bulk_result, out);
 }
 
 
