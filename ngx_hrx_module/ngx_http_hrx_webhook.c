@@ -34,6 +34,7 @@
 #include "hrx_crypto.h"
 #include "hrx_line.h"
 #include "ngx_http_hrx_module.h"
+#include "ngx_http_hrx_auth.h"
 #include "ngx_http_hrx_command.h"
 #include "ngx_http_hrx_db.h"
 #include "ngx_http_hrx_reply.h"
@@ -58,8 +59,6 @@ static ngx_int_t ngx_http_hrx_webhook_secret(ngx_http_request_t *r,
     int64_t tenant_id, ngx_http_hrx_webhook_secret_t **out, ngx_int_t *rc);
 static u_char *ngx_http_hrx_webhook_body(ngx_http_request_t *r,
     size_t *len);
-static ngx_table_elt_t *ngx_http_hrx_webhook_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_int_t ngx_http_hrx_webhook_done(ngx_http_request_t *r,
     ngx_http_hrx_ctx_t *ctx, ngx_uint_t status, u_char *body, size_t len);
 
@@ -97,7 +96,7 @@ ngx_http_hrx_webhook_line(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
                                        NGX_HTTP_HRX_WEBHOOK_BODY_MAX);
     }
 
-    sig = ngx_http_hrx_webhook_header(r, "X-Line-Signature",
+    sig = ngx_http_hrx_request_header(r, "X-Line-Signature",
                                       sizeof("X-Line-Signature") - 1);
 
     if (sig == NULL
@@ -326,38 +325,6 @@ ngx_http_hrx_webhook_body(ngx_http_request_t *r, size_t *len)
     *len = (size_t) size;
 
     return buf;
-}
-
-
-static ngx_table_elt_t *
-ngx_http_hrx_webhook_header(ngx_http_request_t *r, const char *name,
-    size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 
