@@ -549,7 +549,9 @@ def test_import_client_gone_leaves_nothing_behind(hrx):
                   b"Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % len(body)
                   + body)
         c.close()
-    deadline = time.time() + 20
+    # three imports of 50 000 rows, sanitized on a loaded machine, can take
+    # a while; a file left behind would stay for an hour (the sweep)
+    deadline = time.time() + 60
     while spool_files(hrx) and time.time() < deadline:
         time.sleep(0.1)
     assert spool_files(hrx) == []
