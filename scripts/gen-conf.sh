@@ -1,6 +1,7 @@
 #!/bin/sh
 # scripts/gen-conf.sh DATA_DIR LISTEN [WORKERS] > nginx.conf
 # Fills scripts/nginx.conf.in for this checkout. Used by `make run`.
+# HRX_PUBLIC_URL: the public address (default http://LISTEN).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 data=$(cd "$1" && pwd)
@@ -16,6 +17,7 @@ sed -e "s|@MODULE@|$top/build/ngx_http_hrx_module.so|" \
     -e "s|@DATA@|$data|g" \
     -e "s|@LOG_LEVEL@|${HRX_LOG_LEVEL:-info}|" \
     -e "s|@LISTEN@|$listen|" \
+    -e "s|@PUBLIC_URL@|${HRX_PUBLIC_URL:-http://$listen}|" \
     -e "s|@HTML@|$top/html|" \
     -e "s|@TOP@|$top|" \
     -e "s|@EXTRA@||" \

@@ -26,7 +26,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$top/build/hrx-scheduler" --data-dir "$data" --log-stderr &
+"$top/build/hrx-scheduler" --data-dir "$data" --log-stderr \
+    --public-url "${HRX_PUBLIC_URL:-http://$listen}" &
 sched_pid=$!
 
 /usr/sbin/nginx -p "$data" -c "$data/nginx.conf" -e "$data/logs/error.log" \

@@ -39,6 +39,9 @@ class Hrx:
         self.scheduler_args = list(scheduler_args)
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
+        # hrx_public_url: the scheduler's --public-url default unless a
+        # test gives both the real address
+        self.public_url = "http://127.0.0.1:8080"
         self.scheduler = None
         self.nginx = None
         self.admin_email = None
@@ -75,6 +78,7 @@ class Hrx:
             "@WORKERS@": str(self.workers), "@DATA@": self.data,
             "@LOG_LEVEL@": self.log_level,
             "@LISTEN@": "127.0.0.1:%d" % self.port,
+            "@PUBLIC_URL@": self.public_url,
             "@HTML@": os.path.join(TOP, "html"),
             "@TOP@": TOP,
             "@EXTRA@": self.extra_conf,

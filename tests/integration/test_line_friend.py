@@ -39,18 +39,12 @@ TOKEN_FORM = 1
 
 
 class LineHrx(Hrx):
-    """hrx_public_url is an http-level directive: put it next to
-    hrx_data_dir in the generated configuration."""
+    """hrx_public_url (nginx) is the real address here, like the
+    scheduler's --public-url."""
 
     def write_conf(self):
+        self.public_url = self.base
         super().write_conf()
-        p = self.path("nginx.conf")
-        with open(p) as f:
-            conf = f.read()
-        conf = conf.replace("    hrx_data_dir", "    hrx_public_url %s;\n"
-                            "    hrx_data_dir" % self.base, 1)
-        with open(p, "w") as f:
-            f.write(conf)
 
 
 @pytest.fixture(scope="module")
