@@ -60,8 +60,13 @@ ngx_http_hrx_park_init(ngx_cycle_t *cycle)
     w->timer.data = w;
     w->timer.log = cycle->log;
 
-    /* a worker that exits gracefully does not wait for this timer */
-    w->timer.cancelable = 1;
+    /*
+     * Not cancelable: a worker that stops gracefully (nginx -s quit)
+     * answers its parked requests first -- the timer is armed only while
+     * some wait, each for at most its reply timeout.  Cancelable, the
+     * worker would exit under them and leave their sockets open.
+     */
+    w->timer.cancelable = 0;
 }
 
 

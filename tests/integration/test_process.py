@@ -269,3 +269,42 @@ def test_graceful_stop_waits_for_work_on_the_thread_pool(fresh_hrx):
     assert not [p for p in h.log_problems() if "open socket" in p]
     assert answered == len(conns)
     h.start_nginx()
+
+
+def test_graceful_stop_answers_parked_requests(fresh_hrx):
+    """nginx -s quit while commands wait for the scheduler's reply (it is
+    stopped with SIGSTOP, so they stay parked): the worker answers them
+    (504 once their reply timeout passes) before it exits, instead of
+    leaving their sockets open."""
+    import signal
+    import socket
+    h = fresh_hrx
+    s = h.login()
+    body = b'{"name":"parked"}'
+    req = (b"POST /api/v1/tokens HTTP/1.1\r\nHost: x\r\n"
+           b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+           b"Cookie: hrx_session=%s\r\nX-CSRF-Token: %s\r\n\r\n%s"
+           % (len(body), s.cookies["hrx_session"].encode(),
+              s.headers["X-CSRF-Token"].encode(), body))
+    h.scheduler.send_signal(signal.SIGSTOP)
+    try:
+        conns = []
+        for _ in range(4):
+            c = socket.create_connection(("127.0.0.1", h.port))
+            c.sendall(req)
+            conns.append(c)
+        time.sleep(0.3)
+        h.stop_nginx()
+        answers = []
+        for c in conns:
+            c.settimeout(10)
+            try:
+                answers.append(c.recv(64).split(b"\r\n")[0])
+            except OSError:
+                answers.append(b"")
+            c.close()
+    finally:
+        h.scheduler.send_signal(signal.SIGCONT)
+    assert not [p for p in h.log_problems() if "open socket" in p]
+    assert all(a.startswith(b"HTTP/1.1 ") for a in answers), answers
+    h.start_nginx()
