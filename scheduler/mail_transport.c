@@ -522,7 +522,15 @@ mail_smtp_send(CURL *easy, const mail_smtp_params_t *p, char *detail,
     } else {
         snprintf(detail, size, "%s", curl_easy_strerror(rc));
     }
-    result = (code >= 500 && code <= 599) ? MAIL_REJECTED : MAIL_RETRY;
+    /*
+     * A 5xx refuses this message, except one that refuses our login: that
+     * is the tenant's SMTP settings, not the recipient, and failing every
+     * queued message at once for a mistyped password would lose a whole
+     * bulk action; retried, it fails as delivery_failed with the server's
+     * words after --max-attempts, or goes out once the settings are fixed.
+     */
+    result = (code >= 500 && code <= 599 && rc != CURLE_LOGIN_DENIED)
+             ? MAIL_REJECTED : MAIL_RETRY;
 
 done:
     /* nothing of this transfer may stay referenced by the handle: the

@@ -230,7 +230,7 @@ def put_mail_settings(h, body):
 def test_starttls_auth_with_the_sealed_password(make_hrx, smtp_server, good):
     password = "s3cret-" + uuid.uuid4().hex
     srv = smtp_server(starttls=True, username="hrx-user", password=password)
-    h = start(make_hrx, smtp=srv)
+    h = start(make_hrx, *FAST, "--max-attempts", "3", smtp=srv)
     body = {"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": srv.port,
             "smtp_security": "starttls", "smtp_username": "hrx-user",
             "smtp_password": password if good else "not-" + password,
@@ -244,9 +244,10 @@ def test_starttls_auth_with_the_sealed_password(make_hrx, smtp_server, good):
         assert [m.data for m in srv.messages] == [payload]
         assert [(a[1], a[2]) for a in srv.auth_attempts] == [(b"hrx-user", True)]
     else:
-        # 535 is a 5xx: failed at once, with the server's words
+        # a refused login (535) is the settings, not the recipient: retried,
+        # then failed with the server's words
         r = wait_state(h, oid, "failed")
-        assert r["attempts"] == 1 and r["last_error"].startswith("535"), r
+        assert r["attempts"] == 3 and r["last_error"].startswith("535"), r
         assert srv.messages == []
     log = h.scheduler_log()
     assert password not in log
@@ -269,11 +270,11 @@ def seal(h, plain, tenant):
 
 def test_auth_with_a_password_sealed_to_the_format(make_hrx, smtp_server):
     """The scheduler's side of AUTH without the settings API: the right
-    password, a wrong one (535: failed at once), and one sealed for
+    password, a wrong one (535: retried, then failed), and one sealed for
     another tenant (does not open: retried, never sent as is)."""
     password = "s3cret-" + uuid.uuid4().hex
     srv = smtp_server(starttls=True, username="hrx-user", password=password)
-    h = start(make_hrx, *FAST, smtp=srv)
+    h = start(make_hrx, *FAST, "--max-attempts", "3", smtp=srv)
     t = tenant_id(h)
 
     def settings(pw, tenant=t):
@@ -290,6 +291,7 @@ def test_auth_with_a_password_sealed_to_the_format(make_hrx, smtp_server):
     oid, _, _ = queue(h)
     r = wait_state(h, oid, "failed")
     assert r["last_error"] == "535 5.7.8 Authentication credentials invalid"
+    assert r["attempts"] == 3
 
     settings(password, tenant=t + 1)
     oid, _, _ = queue(h)
@@ -297,7 +299,7 @@ def test_auth_with_a_password_sealed_to_the_format(make_hrx, smtp_server):
                  what="a first attempt")
     assert r["state"] == "queued"
     assert "does not open" in r["last_error"], r
-    assert len(srv.auth_attempts) == 2 and len(srv.messages) == 1
+    assert len(srv.auth_attempts) == 4 and len(srv.messages) == 1
     assert password not in h.scheduler_log()
 
 
