@@ -144,12 +144,10 @@ static char *ngx_http_hrx_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_hrx_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_hrx_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static char *ngx_http_hrx_api(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_hrx_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static u_char *ngx_http_hrx_path(ngx_conf_t *cf, ngx_str_t *dir,
     const char *name);
-static char *ngx_http_hrx_public(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_hrx_merge_url(ngx_conf_t *cf, ngx_str_t *url,
     ngx_str_t *prev, const char *dflt, const char *name);
 
@@ -173,10 +171,10 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
 
     { ngx_string("hrx_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_hrx_api,
+      ngx_http_hrx_location,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_hrx_loc_conf_t, enable),
+      (void *) ngx_http_hrx_handler },
 
     { ngx_string("hrx_reply_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -250,10 +248,10 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
 
     { ngx_string("hrx_public"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_hrx_public,
+      ngx_http_hrx_location,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_hrx_loc_conf_t, public_pages),
+      (void *) ngx_http_hrx_public_handler },
 
     { ngx_string("hrx_line_login_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -532,49 +530,30 @@ ngx_http_hrx_secret_keys(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
 }
 
 
+/*
+ * hrx_api and hrx_public: the location's flag (cmd->offset) is set and
+ * its content handler (cmd->post) installed.
+ */
 static char *
-ngx_http_hrx_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_hrx_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_hrx_loc_conf_t  *hlcf = conf;
-
+    ngx_flag_t                *flag;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_hrx_main_conf_t  *hmcf;
 
-    if (hlcf->enable != NGX_CONF_UNSET) {
+    flag = (ngx_flag_t *) ((char *) conf + cmd->offset);
+
+    if (*flag != NGX_CONF_UNSET) {
         return "is duplicate";
     }
 
-    hlcf->enable = 1;
+    *flag = 1;
 
     hmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_hrx_module);
     hmcf->used = 1;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_hrx_handler;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_hrx_public(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_hrx_loc_conf_t  *hlcf = conf;
-
-    ngx_http_core_loc_conf_t  *clcf;
-    ngx_http_hrx_main_conf_t  *hmcf;
-
-    if (hlcf->public_pages != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    hlcf->public_pages = 1;
-
-    hmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_hrx_module);
-    hmcf->used = 1;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_hrx_public_handler;
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
 
     return NGX_CONF_OK;
 }
