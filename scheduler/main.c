@@ -39,6 +39,7 @@
 #include "loop.h"
 #include "outbox.h"
 #include "store.h"
+#include "store_checkpoint.h"
 
 #define HRX_SCHEDULER_VERSION  "0.1.0"
 #define MAIN_URL_MAX           512
@@ -479,7 +480,7 @@ main_run(const main_args_t *a)
     char              host[MAIN_HOST_MAX];
     struct stat       sb;
     int               lock_fd = -1, started = 0, bulk_started = 0;
-    int               outbox_started = 0, rc = 1;
+    int               outbox_started = 0, ckpt_started = 0, rc = 1;
 
     oconf = a->outbox;
     oconf.data_dir = a->data_dir;
@@ -560,6 +561,9 @@ main_run(const main_args_t *a)
         goto done;
     }
 
+    /* a failure is logged; the connection then checkpoints by itself */
+    ckpt_started = (store_checkpoint_start(st, db) == 0);
+
     if (main_signals() != 0) {
         log_tell("sigaction: %s", strerror(errno));
         goto done;
@@ -602,6 +606,9 @@ done:
     }
     explicit_bzero(&oconf, sizeof(oconf));
     explicit_bzero(&bconf, sizeof(bconf));
+    if (ckpt_started) {
+        store_checkpoint_stop();
+    }
     store_close(st);
     if (started) {
         log_info("stopped");
