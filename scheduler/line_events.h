@@ -22,7 +22,16 @@ void line_events_start(store_t *st, hrx_shm_t *shm);
 void line_events_note(void);
 
 /*
- * When there are deliveries to parse: in transactions of their own (no
+ * In the batch's open transaction, before its commands: the deliveries
+ * earlier batches stored become timeline rows, in a savepoint (a failure
+ * is logged and rolls back only that).  line_events_batch_done() after
+ * the batch: 1 committed (publish message.received), 0 rolled back.
+ */
+void line_events_in_batch(void);
+void line_events_batch_done(int committed);
+
+/*
+ * When there are deliveries to parse and no batch: in transactions of their own (no
  * batch may be open), their events become timeline rows, and each row
  * made is published as message.received after its commit.  A failure
  * is logged and tried again on the next call.

@@ -72,11 +72,12 @@
  * records that were in the ring at start are applied.
  *
  * LINE deliveries.  A line.webhook stores the raw delivery and its events
- * inside the batch -- what LINE's 200 waits for -- and nothing more.  After
- * the batch is published, line_events_run() turns the events of unparsed
- * deliveries into timeline rows in a transaction of its own and publishes
- * message.received; the periodic work calls it too, for deliveries a
- * crash or a failure left unparsed (line_events.c).
+ * inside the batch -- what LINE's 200 waits for -- and nothing more.  The
+ * next batch turns the events of unparsed deliveries into timeline rows
+ * before its commands (line_events_in_batch), and message.received goes
+ * out after its commit; an idle turn with deliveries left does it in a
+ * transaction of its own (line_events_run), as the periodic work does
+ * for deliveries a crash or a failure left unparsed (line_events.c).
  *
  * Import spool files.  A candidate.import names a file of rows; its reply
  * carries the file's path, and the file is removed after the commit and
@@ -321,6 +322,9 @@ loop_apply(uint64_t end)
         goto failed;
     }
 
+    /* timeline rows of deliveries earlier batches stored (line_events.c) */
+    line_events_in_batch();
+
     for (i = 0; i < loop.ncmds; i++) {
         c = &loop.cmds[i];
 
@@ -363,6 +367,7 @@ loop_apply(uint64_t end)
 
 failed:
     store_rollback(loop.st);
+    line_events_batch_done(0);
     for (i = 0; i < loop.ncmds; i++) {
         apply_reply_free(&loop.cmds[i].reply);
         loop.cmds[i].has_result = 0;
@@ -422,6 +427,8 @@ loop_publish(uint64_t end)
 
     hrx_ring_release(&shm->ring, end);
     loop.head = end;
+
+    line_events_batch_done(1);
 }
 
 /* -------------------------------------------------------------------- */
@@ -543,6 +550,10 @@ loop_run(void)
         if (end == loop.head) {
             loop_check_stuck(end, tail, now);
 
+            /* no batch to carry them: LINE deliveries into the timeline
+             * in a transaction of their own (line_events.c) */
+            line_events_run();
+
             /* 0: transfers in flight, the pump has waited on them */
             wait = outbox_pump(hrx_wall_ms(), LOOP_MAIL_POLL_MS);
             if (wait > 0) {
@@ -576,10 +587,6 @@ loop_run(void)
         }
         loop_publish(end);
         loop_batch_clear();
-
-        /* LINE deliveries of this batch into the timeline: after its
-         * replies are out (line_events.c) */
-        line_events_run();
 
         /* between batches, without waiting: more commands may be there */
         (void) outbox_pump(hrx_wall_ms(), 0);
