@@ -25,6 +25,33 @@
 #include "ngx_http_hrx_reply.h"
 
 
+/*
+ * hrx_shm_scheduler_alive() asks the kernel (kill(pid, 0)) whether the
+ * scheduler's process exists: a system call per command.  Requests that
+ * one turn of the event loop handles share the answer: ngx_current_msec
+ * moves on with every turn, so a scheduler that died is seen within a
+ * millisecond, as before, and a storm of commands pays one call per
+ * turn instead of one each.
+ */
+static int
+ngx_http_hrx_command_scheduler_alive(const hrx_shm_t *shm, ngx_msec_t timeout)
+{
+    static ngx_msec_t  checked_at;
+    static int32_t     checked_pid;
+    static int         alive;
+    int32_t            pid;
+
+    pid = hrx_load_acquire(&shm->hdr->scheduler_pid);
+
+    if (!alive || checked_at != ngx_current_msec || checked_pid != pid) {
+        alive = hrx_shm_scheduler_alive(shm, timeout);
+        checked_at = ngx_current_msec;
+        checked_pid = pid;
+    }
+    return alive;
+}
+
+
 ngx_int_t
 ngx_http_hrx_command(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
     const char *op, int64_t tenant_id, int64_t actor_id, json_t *args,
@@ -47,7 +74,8 @@ ngx_http_hrx_command(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx,
                                        "the scheduler is not running");
     }
 
-    if (!hrx_shm_scheduler_alive(shm, hmcf->scheduler_timeout)) {
+    if (!ngx_http_hrx_command_scheduler_alive(shm, hmcf->scheduler_timeout))
+    {
         hrx_counter_add(shm, HRX_CTR_SCHEDULER_DOWN, 1);
 
         return ngx_http_hrx_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
