@@ -25,6 +25,7 @@
 
 #include "hrx_bulk.h"
 #include "apply_reach.h"
+#include "bulk_run.h"
 #include "store_bulk.h"
 #include "store_message.h"
 
@@ -345,6 +346,7 @@ apply_bulk_create(apply_ctx_t *ac)
     if (rc != STORE_OK) {
         return apply_store_unexpected(ac, rc);
     }
+    bulk_run_changed();          /* the loop wakes at its run_at */
     ac->reply->object_id = id;
     return apply_reply_object(ac, 201, json_pack("{sI}", "id",
                                                  (json_int_t) id));
@@ -431,6 +433,7 @@ apply_bulk_update(apply_ctx_t *ac)
     if (rc != STORE_OK) {
         return apply_store_unexpected(ac, rc);
     }
+    bulk_run_changed();          /* the loop wakes at its run_at */
     return apply_reply_object(ac, 200, json_pack("{sI}", "id",
                                                  (json_int_t) id));
 }
@@ -458,5 +461,6 @@ apply_bulk_delete(apply_ctx_t *ac)
     if (rc != STORE_OK) {
         return apply_store_unexpected(ac, rc);
     }
+    bulk_run_changed();          /* the loop wakes at its run_at */
     return apply_reply_empty(ac);
 }

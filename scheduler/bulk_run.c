@@ -61,6 +61,8 @@ static struct {
     bulk_run_conf_t   conf;
     int64_t           touched[BULK_RUN_TOUCHED_MAX];
     size_t            ntouched;
+    int64_t           next_at;        /* earliest waiting run_at, unix ms */
+    int               next_stale;     /* a command changed the actions */
 } run;
 
 /* what a run's visits share */
@@ -82,7 +84,43 @@ bulk_run_start(store_t *st, hrx_shm_t *shm, const bulk_run_conf_t *conf)
     run.st = st;
     run.shm = shm;
     run.conf = *conf;
+    run.next_stale = 1;
     return 0;
+}
+
+/*
+ * When the loop must run bulk_run_due next: the earliest run_at of a
+ * waiting action (one indexed row), looked up again only after a command
+ * or a run changed the actions, so the loop can wake at T itself instead
+ * of finding it on a once-a-second poll.  INT64_MAX: nothing waits.
+ */
+int64_t
+bulk_run_next_at(void)
+{
+    int64_t  at;
+    int      rc;
+
+    if (run.next_stale && run.st != NULL) {
+        rc = store_bulk_next_run_at(run.st, &at);
+        if (rc == STORE_OK) {
+            run.next_at = at;
+            run.next_stale = 0;
+        } else if (rc == STORE_NOTFOUND) {
+            run.next_at = INT64_MAX;
+            run.next_stale = 0;
+        } else {
+            /* the once-a-second look of the loop finds it instead */
+            log_error("next bulk action: %s", store_errmsg(run.st));
+            run.next_at = INT64_MAX;
+        }
+    }
+    return run.next_at;
+}
+
+void
+bulk_run_changed(void)
+{
+    run.next_stale = 1;
 }
 
 void
@@ -437,6 +475,8 @@ bulk_run_due(int64_t now)
 {
     int64_t  id, tenant_id;
     int      i, rc;
+
+    run.next_stale = 1;
 
     for (i = 0; i < BULK_RUN_PER_TURN; i++) {
         if (store_begin(run.st) != STORE_OK) {

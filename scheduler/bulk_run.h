@@ -25,6 +25,12 @@ int bulk_run_start(store_t *st, hrx_shm_t *shm, const bulk_run_conf_t *conf);
  * own; 0, or -1 when the database failed (logged; tried again later) */
 int bulk_run_due(int64_t now_ms);
 
+/* the unix ms at which an action is due next (INT64_MAX: none waits);
+ * bulk_run_changed(): a command created, edited or deleted one (its batch
+ * is in hand: the next look reads what it wrote) */
+int64_t bulk_run_next_at(void);
+void bulk_run_changed(void);
+
 /*
  * Called by the outbox, inside its open transaction, for a row of bulk
  * action bulk_action_id that reached a final state: delivered (1), or

@@ -20,6 +20,7 @@ enum {
     BULK_UPDATE,
     BULK_DELETE,
     BULK_NEXT_DUE,
+    BULK_NEXT_RUN_AT,
     BULK_START,
     BULK_FINISH,
     BULK_RESULT_INSERT,
@@ -71,6 +72,11 @@ static const char *const store_bulk_sql[BULK_STMT_MAX] = {
         "SELECT id, tenant_id FROM bulk_actions"
         " WHERE status = 'waiting' AND run_at <= ?1"
         " ORDER BY run_at, id LIMIT 1",
+
+    /* when the loop must look again (the bulk_actions_due index) */
+    [BULK_NEXT_RUN_AT] =
+        "SELECT run_at FROM bulk_actions WHERE status = 'waiting'"
+        " ORDER BY run_at LIMIT 1",
 
     [BULK_START] =
         "UPDATE bulk_actions SET status = ?2, hits = ?3, failed = ?4,"
@@ -324,6 +330,25 @@ store_bulk_next_due(store_t *st, int64_t now, int64_t *id,
     }
     *id = sqlite3_column_int64(stmt, 0);
     *tenant_id = sqlite3_column_int64(stmt, 1);
+    store_int_done(stmt);
+    return STORE_OK;
+}
+
+int
+store_bulk_next_run_at(store_t *st, int64_t *at)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_bulk_stmt(st, BULK_NEXT_RUN_AT);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    rc = store_int_row(st, stmt, "next bulk action");
+    if (rc != STORE_OK) {
+        return rc;
+    }
+    *at = sqlite3_column_int64(stmt, 0);
     store_int_done(stmt);
     return STORE_OK;
 }

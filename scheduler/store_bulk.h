@@ -50,6 +50,8 @@ int store_bulk_delete(store_t *st, int64_t tenant_id, int64_t id);
 
 /* the waiting action with the earliest run_at <= now: STORE_OK and *id
  * and *tenant_id, or STORE_NOTFOUND */
+/* the earliest run_at of a waiting action; STORE_NOTFOUND: none waits */
+int store_bulk_next_run_at(store_t *st, int64_t *at);
 int store_bulk_next_due(store_t *st, int64_t now, int64_t *id,
     int64_t *tenant_id);
 /* the action starts (status running, error or a final one); hits < 0,
