@@ -383,6 +383,102 @@ const char *const store_migrations[] = {
     "  tenant_id INTEGER NOT NULL,"
     "  candidate_id INTEGER NOT NULL,"
     "  used_at INTEGER NOT NULL);",
+
+    /*
+     * 5: saved-search counts without scanning the tenant, docs/data-model.md
+     * ("How conditions run").
+     *
+     * candidate_text: an FTS5 trigram index of the candidate text fields
+     * that `contains` applies to (not status and route: enums, rewritten
+     * on every stage change), which the search compiler uses as a
+     * prefilter.  External content: the text itself stays only in
+     * candidates; columnsize=0: no per-row sizes (nothing ranks).
+     *
+     * Triggers keep it in step with every writer (commands, imports, a
+     * fixture writing rows straight in), with one invariant: a candidate
+     * is either in candidate_text with the text it has now, or its id is
+     * in candidate_text_pending, which the compiler reads along with the
+     * index.  New and changed rows go to pending, and reach the index 256
+     * at a time: FTS5 (3.40) writes out what it holds at every statement
+     * savepoint, which a trigger on candidates opens for each row, so an
+     * index written row by row made an import of 100 000 rows five times
+     * slower.  A 'delete' must name the values that were indexed: the old
+     * ones, taken only for a row that is in the index (email compared as
+     * bytes, not NOCASE, so that a case change is one).  An update that
+     * changes none of the indexed columns leaves both alone.  The
+     * triggers write a virtual table, so they need trusted_schema ON
+     * (SQLite's default).  'rebuild' indexes the rows there already.
+     *
+     * Indexes for the counts of the usual conditions, each covering the
+     * operate rule (candidate_group_id):
+     * - candidates_tenant_status_year serves status eq/in, with or
+     *   without a graduation_year range, from the index alone; it
+     *   replaces candidates_tenant_status, its prefix.
+     * - candidates_tenant gains candidate_group_id, so a count driven by
+     *   ids (has_label, the contains prefilter) reads no table row.  It
+     *   is made last on purpose: without sqlite_stat1 the planner rates
+     *   every index on tenant_id alike and takes the newest, and a scan
+     *   of the tenant that must read rows should walk them in id order,
+     *   not jump around the table in status order.
+     */
+    "CREATE VIRTUAL TABLE candidate_text USING fts5("
+    "  family_name, given_name, family_name_kana, given_name_kana,"
+    "  email, phone, country, school,"
+    "  content = 'candidates', content_rowid = 'id',"
+    "  tokenize = 'trigram', columnsize = 0);"
+    "CREATE TABLE candidate_text_pending (id INTEGER PRIMARY KEY);"
+    "CREATE TRIGGER candidate_text_insert AFTER INSERT ON candidates BEGIN"
+    "  INSERT OR IGNORE INTO candidate_text_pending (id) VALUES (new.id);"
+    " END;"
+    "CREATE TRIGGER candidate_text_flush AFTER INSERT ON candidate_text_pending"
+    "  WHEN (SELECT count(*) FROM candidate_text_pending) >= 256 BEGIN"
+    "  INSERT INTO candidate_text (rowid, family_name, given_name,"
+    "    family_name_kana, given_name_kana, email, phone, country, school)"
+    "  SELECT c.id, c.family_name, c.given_name, c.family_name_kana,"
+    "    c.given_name_kana, c.email, c.phone, c.country, c.school"
+    "  FROM candidate_text_pending p JOIN candidates c ON c.id = p.id;"
+    "  DELETE FROM candidate_text_pending;"
+    " END;"
+    "CREATE TRIGGER candidate_text_delete AFTER DELETE ON candidates BEGIN"
+    "  INSERT INTO candidate_text (candidate_text, rowid, family_name,"
+    "    given_name, family_name_kana, given_name_kana, email, phone,"
+    "    country, school)"
+    "  SELECT 'delete', old.id, old.family_name, old.given_name,"
+    "    old.family_name_kana, old.given_name_kana, old.email, old.phone,"
+    "    old.country, old.school"
+    "  WHERE NOT EXISTS (SELECT 1 FROM candidate_text_pending p"
+    "    WHERE p.id = old.id);"
+    "  DELETE FROM candidate_text_pending WHERE id = old.id;"
+    " END;"
+    "CREATE TRIGGER candidate_text_update AFTER UPDATE OF id, family_name,"
+    "  given_name, family_name_kana, given_name_kana, email, phone, country,"
+    "  school ON candidates"
+    "  WHEN old.id IS NOT new.id OR old.family_name IS NOT new.family_name"
+    "    OR old.given_name IS NOT new.given_name"
+    "    OR old.family_name_kana IS NOT new.family_name_kana"
+    "    OR old.given_name_kana IS NOT new.given_name_kana"
+    "    OR old.email IS NOT new.email COLLATE BINARY"
+    "    OR old.phone IS NOT new.phone OR old.country IS NOT new.country"
+    "    OR old.school IS NOT new.school"
+    " BEGIN"
+    "  INSERT INTO candidate_text (candidate_text, rowid, family_name,"
+    "    given_name, family_name_kana, given_name_kana, email, phone,"
+    "    country, school)"
+    "  SELECT 'delete', old.id, old.family_name, old.given_name,"
+    "    old.family_name_kana, old.given_name_kana, old.email, old.phone,"
+    "    old.country, old.school"
+    "  WHERE NOT EXISTS (SELECT 1 FROM candidate_text_pending p"
+    "    WHERE p.id = old.id);"
+    "  DELETE FROM candidate_text_pending WHERE id = old.id;"
+    "  INSERT OR IGNORE INTO candidate_text_pending (id) VALUES (new.id);"
+    " END;"
+    "INSERT INTO candidate_text (candidate_text) VALUES ('rebuild');"
+    "CREATE INDEX candidates_tenant_status_year"
+    "  ON candidates(tenant_id, status, graduation_year, candidate_group_id);"
+    "DROP INDEX candidates_tenant_status;"
+    "DROP INDEX candidates_tenant;"
+    "CREATE INDEX candidates_tenant"
+    "  ON candidates(tenant_id, id, candidate_group_id);",
 };
 
 const int store_migration_count =

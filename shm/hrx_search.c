@@ -34,6 +34,26 @@
  *   meaning.  Both fold ASCII letters only (SQLite's lower() without ICU);
  *   Japanese text has no case, so this is what a recruiter expects.  An
  *   empty value is refused (it would match every non-empty column).
+ *   That test is the meaning; how it is served: on a field of the FTS5
+ *   trigram index candidate_text (the text columns; not status, route or
+ *   custom fields), with a value of 3 characters or more (the index finds
+ *   nothing shorter), and where the prefilter can lead the plan (reached
+ *   from the root through `all` only, not under `not` or `any`), it
+ *   becomes `(c.id IN (<MATCH of the value as one FTS5 phrase> UNION ALL
+ *   <the ids not indexed yet>) AND <the test>)`.  That selects exactly
+ *   what the test alone does because the prefilter holds every candidate
+ *   the test can match.  A candidate is either indexed with its text of
+ *   now or pending (the triggers of migration 5), and the index is a
+ *   superset of the test: the trigram tokenizer maps each code point
+ *   on its own to one lower-case code point (a Unicode table, A-Z to a-z
+ *   among them), so wherever lower(col) holds lower(value), the folded
+ *   column holds the folded value, and that is what the phrase of its
+ *   trigrams matches; the index finds more (É for é, ＴＯＫＹＯ for tokyo)
+ *   and the test drops those.  The prefilter is never NULL, so the pair
+ *   is 1 exactly when the test is, and only "is it 1" matters to all, any
+ *   and not (IS NOT 1).  It rests too on columns of valid UTF-8 without
+ *   NUL (where the tokenizer would stop reading), which every writer's
+ *   validation ensures.
  * - eq / ne / in compare as stored: email is COLLATE NOCASE in the schema
  *   (so these ignore its case), other text compares exactly.
  * - in.  `col IN (SELECT value FROM json_each(?))` with the list bound as
@@ -110,6 +130,7 @@ typedef struct {
     const char          *column;    /* SQL over alias c */
     hrx_search_ftype_t   type;
     const char *const   *values;    /* allowed values (NULL-ended), or NULL */
+    const char          *text;      /* column of candidate_text, or NULL */
 } hrx_search_field_t;
 
 static const char *const hrx_search_statuses[] = {
@@ -119,29 +140,40 @@ static const char *const hrx_search_statuses[] = {
 
 static const char *const hrx_search_routes[] = { "direct", "agent", NULL };
 
-/* the only way a field name becomes SQL */
+/*
+ * the only way a field name becomes SQL; text: its column in the FTS
+ * index candidate_text (scheduler/schema.c, migration 5), NULL if none
+ */
 static const hrx_search_field_t hrx_search_fields[] = {
-    { "family_name",        "c.family_name",        HRX_FT_TEXT, NULL },
-    { "given_name",         "c.given_name",         HRX_FT_TEXT, NULL },
-    { "family_name_kana",   "c.family_name_kana",   HRX_FT_TEXT, NULL },
-    { "given_name_kana",    "c.given_name_kana",    HRX_FT_TEXT, NULL },
-    { "email",              "c.email",              HRX_FT_TEXT, NULL },
-    { "phone",              "c.phone",              HRX_FT_TEXT, NULL },
-    { "country",            "c.country",            HRX_FT_TEXT, NULL },
-    { "graduation_year",    "c.graduation_year",    HRX_FT_INT,  NULL },
-    { "school",             "c.school",             HRX_FT_TEXT, NULL },
+    { "family_name",        "c.family_name",        HRX_FT_TEXT, NULL,
+      "family_name" },
+    { "given_name",         "c.given_name",         HRX_FT_TEXT, NULL,
+      "given_name" },
+    { "family_name_kana",   "c.family_name_kana",   HRX_FT_TEXT, NULL,
+      "family_name_kana" },
+    { "given_name_kana",    "c.given_name_kana",    HRX_FT_TEXT, NULL,
+      "given_name_kana" },
+    { "email",              "c.email",              HRX_FT_TEXT, NULL,
+      "email" },
+    { "phone",              "c.phone",              HRX_FT_TEXT, NULL,
+      "phone" },
+    { "country",            "c.country",            HRX_FT_TEXT, NULL,
+      "country" },
+    { "graduation_year",    "c.graduation_year",    HRX_FT_INT,  NULL, NULL },
+    { "school",             "c.school",             HRX_FT_TEXT, NULL,
+      "school" },
     { "status",             "c.status",             HRX_FT_TEXT,
-      hrx_search_statuses },
-    { "candidate_group_id", "c.candidate_group_id", HRX_FT_ID,   NULL },
-    { "owner_id",           "c.owner_id",           HRX_FT_ID,   NULL },
+      hrx_search_statuses, NULL },
+    { "candidate_group_id", "c.candidate_group_id", HRX_FT_ID,   NULL, NULL },
+    { "owner_id",           "c.owner_id",           HRX_FT_ID,   NULL, NULL },
     { "route",              "c.route",              HRX_FT_TEXT,
-      hrx_search_routes },
-    { "agent_id",           "c.agent_id",           HRX_FT_ID,   NULL },
-    { "job_opening_id",     "c.job_opening_id",     HRX_FT_ID,   NULL },
-    { "opted_out",          "c.opted_out",          HRX_FT_BOOL, NULL },
-    { "created_at",         "c.created_at",         HRX_FT_TIME, NULL },
-    { "updated_at",         "c.updated_at",         HRX_FT_TIME, NULL },
-    { NULL, NULL, HRX_FT_TEXT, NULL }
+      hrx_search_routes, NULL },
+    { "agent_id",           "c.agent_id",           HRX_FT_ID,   NULL, NULL },
+    { "job_opening_id",     "c.job_opening_id",     HRX_FT_ID,   NULL, NULL },
+    { "opted_out",          "c.opted_out",          HRX_FT_BOOL, NULL, NULL },
+    { "created_at",         "c.created_at",         HRX_FT_TIME, NULL, NULL },
+    { "updated_at",         "c.updated_at",         HRX_FT_TIME, NULL, NULL },
+    { NULL, NULL, HRX_FT_TEXT, NULL, NULL }
 };
 
 #define HRX_CUSTOM_PREFIX     "custom."
@@ -155,7 +187,7 @@ static const char *const hrx_search_ops[HRX_OP_COUNT] = {
 };
 
 static const hrx_search_field_t hrx_search_custom_field = {
-    "custom", HRX_CUSTOM_COLUMN, HRX_FT_CUSTOM, NULL
+    "custom", HRX_CUSTOM_COLUMN, HRX_FT_CUSTOM, NULL, NULL
 };
 
 /*
@@ -170,6 +202,18 @@ static const hrx_search_field_t hrx_search_custom_field = {
     " WHERE cl.label_id = ?)"
 #define HRX_SQL_HAS_INTERVIEW                                                 \
     "EXISTS (SELECT 1 FROM interviews i WHERE i.candidate_id = c.id)"
+
+/*
+ * The prefilter of `contains` (see the top): candidates whose column
+ * holds the needle as the trigram index folds case, and those not in the
+ * index yet (fewer than 256, migration 5), written so that SQLite can
+ * start from them and look candidates up by id.
+ */
+#define HRX_SQL_TEXT_PREFILTER                                                \
+    "c.id IN (SELECT ft.rowid FROM candidate_text ft WHERE ft."
+#define HRX_SQL_TEXT_MATCH                                                    \
+    " MATCH ? UNION ALL SELECT tp.id FROM candidate_text_pending tp)"
+#define HRX_TEXT_MIN_CHARS    3     /* a trigram index finds nothing shorter */
 
 #define HRX_PCRE2_OPTIONS     PCRE2_UTF
 
@@ -190,6 +234,8 @@ typedef struct {
     int                  bcap;
     int                  nodes;
     int                  oom;
+    unsigned             flags;     /* HRX_SEARCH_NO_TEXT_INDEX */
+    int                  conj;      /* reached from the root through all */
     hrx_search_error_t  *err;
     size_t               plen;
     char                 path[HRX_SEARCH_PATH_MAX];
@@ -304,6 +350,46 @@ hrx_sc_bind_text(hrx_sc_t *sc, const char *s, size_t len)
     memcpy(b->text, s, len);
     b->text[len] = '\0';
     b->len = len;
+}
+
+
+/*
+ * The needle of `contains` as one FTS5 string, which FTS5 reads as a
+ * phrase: in double quotes, with a double quote doubled.  Nothing else
+ * means anything inside one (no AND/OR/NOT/NEAR, column filter, prefix
+ * '*', '^' or '-'), so every other character only reaches the tokenizer.
+ */
+static void
+hrx_sc_bind_phrase(hrx_sc_t *sc, const char *s, size_t len)
+{
+    size_t              i, n;
+    hrx_search_bind_t  *b;
+
+    b = hrx_sc_bind(sc, HRX_SEARCH_BIND_TEXT);
+    if (b == NULL) {
+        return;
+    }
+
+    b->text = malloc(2 * len + 3);
+    if (b->text == NULL) {
+        sc->oom = 1;
+        return;
+    }
+
+    n = 0;
+    b->text[n++] = '"';
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '"') {
+            b->text[n++] = '"';
+        }
+
+        b->text[n++] = s[i];
+    }
+
+    b->text[n++] = '"';
+    b->text[n] = '\0';
+    b->len = n;
 }
 
 
@@ -1119,7 +1205,24 @@ hrx_sc_leaf(hrx_sc_t *sc, const json_t *node)
             return hrx_sc_fail(sc, "invalid_value", "must not be empty");
         }
 
-        hrx_sc_put(sc, "(instr(lower(");
+        hrx_sc_put(sc, "(");
+
+        /*
+         * Only where the prefilter can lead the plan: under not or any
+         * SQLite would build it whole and probe it for every candidate,
+         * which costs more than the plain test alone.
+         */
+        if (f->text != NULL && sc->conj
+            && !(sc->flags & HRX_SEARCH_NO_TEXT_INDEX)
+            && hrx_sc_utf8_chars(s, len) >= HRX_TEXT_MIN_CHARS)
+        {
+            hrx_sc_put(sc, HRX_SQL_TEXT_PREFILTER);
+            hrx_sc_put(sc, f->text);
+            hrx_sc_put(sc, HRX_SQL_TEXT_MATCH " AND ");
+            hrx_sc_bind_phrase(sc, s, len);
+        }
+
+        hrx_sc_put(sc, "instr(lower(");
         hrx_sc_put_column(sc, f, jpath, jlen);
         hrx_sc_put(sc, "), lower(?)) > 0)");
         hrx_sc_bind_text(sc, s, len);
@@ -1202,6 +1305,7 @@ static int
 hrx_sc_list(hrx_sc_t *sc, const json_t *list, const char *key,
     const char *joiner, int depth)
 {
+    int     conj;
     size_t  i, n, old, old2;
 
     old = hrx_sc_path_push(sc, ".%s", key);
@@ -1218,6 +1322,10 @@ hrx_sc_list(hrx_sc_t *sc, const json_t *list, const char *key,
                            "must have 1 to %d conditions, not %zu",
                            HRX_SEARCH_MAX_CHILDREN, n);
     }
+
+    /* the children of all, or of an any of one, are conjuncts as it is */
+    conj = sc->conj;
+    sc->conj = conj && (n == 1 || strcmp(joiner, " AND ") == 0);
 
     hrx_sc_put(sc, "(");
 
@@ -1237,6 +1345,7 @@ hrx_sc_list(hrx_sc_t *sc, const json_t *list, const char *key,
 
     hrx_sc_put(sc, ")");
     hrx_sc_path_pop(sc, old);
+    sc->conj = conj;
 
     return sc->oom ? -1 : 0;
 }
@@ -1258,7 +1367,7 @@ hrx_sc_bool_of(hrx_sc_t *sc, const json_t *v, const char *key, int *b)
 static int
 hrx_sc_node(hrx_sc_t *sc, const json_t *node, int depth)
 {
-    int                 b, kind;
+    int                 b, kind, conj;
     char                q[64];
     size_t              old;
     void               *it;
@@ -1351,11 +1460,16 @@ hrx_sc_node(hrx_sc_t *sc, const json_t *node, int depth)
          * A true complement: NULL (unknown) counts as "not matched".  The
          * child's SQL is always parenthesized.
          */
+        conj = sc->conj;
+        sc->conj = 0;
+
         hrx_sc_put(sc, "(");
         if (hrx_sc_node(sc, v, depth + 1) != 0) {
             return -1;
         }
         hrx_sc_put(sc, " IS NOT 1)");
+
+        sc->conj = conj;
 
         hrx_sc_path_pop(sc, old);
         break;
@@ -1429,6 +1543,14 @@ int
 hrx_search_compile(const json_t *cond, hrx_search_t **out,
     hrx_search_error_t *err)
 {
+    return hrx_search_compile_flags(cond, 0, out, err);
+}
+
+
+int
+hrx_search_compile_flags(const json_t *cond, unsigned flags,
+    hrx_search_t **out, hrx_search_error_t *err)
+{
     int            rc;
     hrx_sc_t       sc;
     hrx_search_t  *s;
@@ -1438,6 +1560,8 @@ hrx_search_compile(const json_t *cond, hrx_search_t **out,
     memset(&sc, 0, sizeof(sc));
 
     sc.err = err;
+    sc.flags = flags;
+    sc.conj = 1;
     hrx_sc_path_push(&sc, "condition");
 
     if (cond == NULL) {

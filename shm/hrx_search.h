@@ -22,7 +22,9 @@
  * to right, so everything before it in the statement must use plain `?`
  * (or `?NNN` numbered below first_index) and nothing after it may use a
  * plain `?` unless it counts the fragment's binds.  A regex condition needs
- * hrx_regexp_register() on the connection that prepares the statement.
+ * hrx_regexp_register() on the connection that prepares the statement; a
+ * contains condition may read the FTS5 table candidate_text (migration 5),
+ * which needs nothing on a connection but SQLite's FTS5 (built in).
  */
 #ifndef HRX_SEARCH_H
 #define HRX_SEARCH_H
@@ -85,6 +87,17 @@ typedef struct hrx_search_s  hrx_search_t;
  */
 int hrx_search_compile(const json_t *cond, hrx_search_t **out,
     hrx_search_error_t *err);
+
+/* hrx_search_compile_flags() flags */
+#define HRX_SEARCH_NO_TEXT_INDEX  0x1   /* contains without candidate_text */
+
+/*
+ * hrx_search_compile() with flags.  HRX_SEARCH_NO_TEXT_INDEX compiles
+ * `contains` to the exact test alone, never reading the trigram index:
+ * the same candidates, found by a scan (the tests compare the two).
+ */
+int hrx_search_compile_flags(const json_t *cond, unsigned flags,
+    hrx_search_t **out, hrx_search_error_t *err);
 
 /* the WHERE-clause fragment (parenthesized, NUL-terminated) */
 const char *hrx_search_sql(const hrx_search_t *s);
