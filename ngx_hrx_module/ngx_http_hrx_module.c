@@ -403,6 +403,7 @@ ngx_http_hrx_shm(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
                       "hrx: \"%s\" was replaced, mapping the new file",
                       hmcf->shm_path);
 
+        ngx_http_hrx_park_bell_close();
         hrx_shm_close(&w->shm);
         w->shm_mapped = 0;
     }
@@ -430,6 +431,8 @@ ngx_http_hrx_shm(ngx_log_t *log, ngx_http_hrx_main_conf_t *hmcf)
     w->shm_err[0] = '\0';
 
     ngx_log_error(NGX_LOG_INFO, log, 0, "hrx: mapped \"%s\"", hmcf->shm_path);
+
+    ngx_http_hrx_park_bell_open(log, (const char *) hmcf->tmp_dir);
 
     return &w->shm;
 }
@@ -643,9 +646,11 @@ ngx_http_hrx_init_main_conf(ngx_conf_t *cf, void *conf)
                                        HRX_MASTER_KEY_FILE);
     hmcf->import_dir = ngx_http_hrx_path(cf, &hmcf->data_dir,
                                          HRX_IMPORT_DIR);
+    hmcf->tmp_dir = ngx_http_hrx_path(cf, &hmcf->data_dir, "tmp");
 
     if (hmcf->shm_path == NULL || hmcf->db_path == NULL
-        || hmcf->key_path == NULL || hmcf->import_dir == NULL)
+        || hmcf->key_path == NULL || hmcf->import_dir == NULL
+        || hmcf->tmp_dir == NULL)
     {
         return NGX_CONF_ERROR;
     }

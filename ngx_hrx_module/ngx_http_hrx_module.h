@@ -40,6 +40,7 @@ typedef struct {
     u_char              *db_path;
     u_char              *key_path;
     u_char              *import_dir;    /* HRX_IMPORT_DIR: spool files */
+    u_char              *tmp_dir;       /* tmp: the bells' FIFOs */
 
     ngx_flag_t           used;          /* some location has hrx_api */
 } ngx_http_hrx_main_conf_t;
@@ -146,6 +147,14 @@ typedef struct {
     ngx_queue_t          parked;
     ngx_uint_t           nparked;
     ngx_event_t          timer;
+
+    /* the bell (hrx_bell.h): its index in the shm (-1: none, the timer
+     * polls every millisecond), its FIFO, and the parked request of each
+     * reply slot (slot_count entries) */
+    int                  bell;
+    ngx_connection_t    *bell_conn;
+    ngx_http_hrx_ctx_t **by_slot;
+    uint32_t             nslots;
 
     /* keys derived from master.key: link tokens, secrets at rest */
     unsigned             secrets_loaded:1;

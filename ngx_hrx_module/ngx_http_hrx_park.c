@@ -2,17 +2,23 @@
  * Parking.
  *
  * A request whose command is in the ring waits for its reply slot.  All
- * the parked requests of a worker are in one queue, checked together by
- * one timer that ticks every millisecond while the queue is not empty
- * (and is not armed at all otherwise): one cheap atomic load per parked
- * request per tick, no sleeping, no spinning, no event per request.
+ * the parked requests of a worker are in one queue.  The scheduler rings
+ * the worker's bell (hrx_bell.h) after it published replies: the FIFO's
+ * read handler gets the index of each slot answered and takes exactly
+ * those requests out -- microseconds after the publish, and a cost of
+ * what is ready, not of what waits.  A timer still ticks while requests
+ * are parked, every NGX_HTTP_HRX_TICK_BELL ms, for deadlines and for a
+ * bell that said "look at them all" (a full FIFO); a worker without a
+ * bell (none free, its FIFO could not be made, or the scheduler cannot
+ * open it) ticks every millisecond and looks at every parked request, as
+ * before the bells.
  *
- * A tick takes the requests whose reply is READY (the body is copied out
- * and the slot freed at once) or whose deadline (hrx_reply_timeout)
- * passed (the slot is abandoned: the scheduler frees it when it
- * publishes) out of the queue first, then finishes them one by one.
- * Finishing a request can run arbitrary nginx code (filters, logging,
- * posted requests); the queue is never walked while that happens.
+ * Taking a request out: READY (the body is copied out and the slot freed
+ * at once) or its deadline (hrx_reply_timeout) passed (the slot is
+ * abandoned: the scheduler frees it when it publishes).  All those of one
+ * event are moved to a done queue first, then finished one by one:
+ * finishing a request can run arbitrary nginx code (filters, logging,
+ * posted requests), and the queue is never walked while that happens.
  *
  * A parked request that the scheduler stops answering is NOT given up
  * early when the scheduler dies: its command is in the ring, and a
@@ -38,10 +44,17 @@
 #include "ngx_http_hrx_reply.h"
 
 
-#define NGX_HTTP_HRX_TICK  1
+#define NGX_HTTP_HRX_TICK       1      /* ms, without a bell */
+#define NGX_HTTP_HRX_TICK_BELL  50     /* ms, deadlines and rescans */
 
 
 static void ngx_http_hrx_park_tick(ngx_event_t *ev);
+static void ngx_http_hrx_park_bell_read(ngx_event_t *ev);
+static ngx_int_t ngx_http_hrx_park_take(ngx_http_hrx_worker_t *w,
+    ngx_http_hrx_ctx_t *ctx, ngx_queue_t *done, hrx_counter_e ready);
+static void ngx_http_hrx_park_finish_done(ngx_http_hrx_worker_t *w,
+    ngx_queue_t *done);
+static ngx_msec_t ngx_http_hrx_park_interval(ngx_http_hrx_worker_t *w);
 static void ngx_http_hrx_park_cleanup(void *data);
 static void ngx_http_hrx_park_finish(ngx_http_hrx_ctx_t *ctx);
 
@@ -55,6 +68,7 @@ ngx_http_hrx_park_init(ngx_cycle_t *cycle)
 
     ngx_queue_init(&w->parked);
     w->nparked = 0;
+    w->bell = -1;
 
     w->timer.handler = ngx_http_hrx_park_tick;
     w->timer.data = w;
@@ -101,6 +115,8 @@ ngx_http_hrx_park_exit(ngx_cycle_t *cycle)
     if (w->timer.timer_set) {
         ngx_del_timer(&w->timer);
     }
+
+    ngx_http_hrx_park_bell_close();
 }
 
 
@@ -135,31 +151,89 @@ ngx_http_hrx_park(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
     ngx_queue_insert_tail(&w->parked, &ctx->queue);
     ctx->parked = 1;
     w->nparked++;
+    if (w->by_slot != NULL && ctx->slot < w->nslots) {
+        w->by_slot[ctx->slot] = ctx;
+    }
 
     r->read_event_handler = ngx_http_test_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
 
     if (!w->timer.timer_set) {
-        ngx_add_timer(&w->timer, NGX_HTTP_HRX_TICK);
+        ngx_add_timer(&w->timer, ngx_http_hrx_park_interval(w));
     }
 
     return NGX_DONE;
 }
 
 
-static void
-ngx_http_hrx_park_tick(ngx_event_t *ev)
+static ngx_msec_t
+ngx_http_hrx_park_interval(ngx_http_hrx_worker_t *w)
 {
-    u_char                 *p;
-    uint32_t                status, len;
-    ngx_queue_t             done, *q, *next;
-    const uint8_t          *body;
-    ngx_http_hrx_ctx_t     *ctx;
-    ngx_http_hrx_worker_t  *w;
+    return w->bell >= 0 ? NGX_HTTP_HRX_TICK_BELL : NGX_HTTP_HRX_TICK;
+}
 
-    w = ev->data;
 
-    ngx_queue_init(&done);
+/* ready (counted as ready says) or past its deadline: into done (1);
+ * still waiting (0) */
+static ngx_int_t
+ngx_http_hrx_park_take(ngx_http_hrx_worker_t *w, ngx_http_hrx_ctx_t *ctx,
+    ngx_queue_t *done, hrx_counter_e ready)
+{
+    u_char          *p;
+    uint32_t         status, len;
+    const uint8_t   *body;
+
+    if (hrx_slots_poll(&ctx->shm->slots, ctx->slot, ctx->gen, &status,
+                       &body, &len))
+    {
+        /* READY: take the reply out and free the slot now */
+
+        p = ngx_pnalloc(ctx->request->pool, len ? len : 1);
+
+        if (p == NULL) {
+            ctx->reply_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            ctx->reply_len = 0;
+
+        } else {
+            ngx_memcpy(p, body, len);
+            ctx->reply_status = status;
+            ctx->reply_body = p;
+            ctx->reply_len = len;
+        }
+
+        hrx_slots_free(&ctx->shm->slots, ctx->slot, ctx->gen);
+        ctx->slot_held = 0;
+
+        hrx_counter_add(ctx->shm, ready, 1);
+
+    } else if ((ngx_msec_int_t) (ngx_current_msec - ctx->deadline) >= 0) {
+
+        hrx_slots_abandon(&ctx->shm->slots, ctx->slot, ctx->gen);
+        ctx->slot_held = 0;
+        ctx->timed_out = 1;
+
+        hrx_counter_add(ctx->shm, HRX_CTR_REPLY_TIMEOUTS, 1);
+
+    } else {
+        return 0;
+    }
+
+    if (w->by_slot != NULL && ctx->slot < w->nslots
+        && w->by_slot[ctx->slot] == ctx)
+    {
+        w->by_slot[ctx->slot] = NULL;
+    }
+    ngx_queue_remove(&ctx->queue);
+    ngx_queue_insert_tail(done, &ctx->queue);
+    return 1;
+}
+
+
+static void
+ngx_http_hrx_park_take_all(ngx_http_hrx_worker_t *w, ngx_queue_t *done)
+{
+    ngx_queue_t         *q, *next;
+    ngx_http_hrx_ctx_t  *ctx;
 
     for (q = ngx_queue_head(&w->parked);
          q != ngx_queue_sentinel(&w->parked);
@@ -167,52 +241,107 @@ ngx_http_hrx_park_tick(ngx_event_t *ev)
     {
         next = ngx_queue_next(q);
         ctx = ngx_queue_data(q, ngx_http_hrx_ctx_t, queue);
+        (void) ngx_http_hrx_park_take(w, ctx, done, HRX_CTR_REPLIES_BY_TICK);
+    }
+}
 
-        if (hrx_slots_poll(&ctx->shm->slots, ctx->slot, ctx->gen, &status,
-                           &body, &len))
-        {
-            /* READY: take the reply out and free the slot now */
 
-            p = ngx_pnalloc(ctx->request->pool, len ? len : 1);
+static void
+ngx_http_hrx_park_tick(ngx_event_t *ev)
+{
+    ngx_queue_t             done;
+    ngx_http_hrx_worker_t  *w;
 
-            if (p == NULL) {
-                ctx->reply_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
-                ctx->reply_len = 0;
+    w = ev->data;
 
-            } else {
-                ngx_memcpy(p, body, len);
-                ctx->reply_status = status;
-                ctx->reply_body = p;
-                ctx->reply_len = len;
-            }
-
-            hrx_slots_free(&ctx->shm->slots, ctx->slot, ctx->gen);
-            ctx->slot_held = 0;
-
-        } else if ((ngx_msec_int_t) (ngx_current_msec - ctx->deadline) >= 0) {
-
-            hrx_slots_abandon(&ctx->shm->slots, ctx->slot, ctx->gen);
-            ctx->slot_held = 0;
-            ctx->timed_out = 1;
-
-            hrx_counter_add(ctx->shm, HRX_CTR_REPLY_TIMEOUTS, 1);
-
-        } else {
-            continue;
-        }
-
-        ngx_queue_remove(q);
-        ngx_queue_insert_tail(&done, q);
+    /* the scheduler could not open our FIFO: poll from now on */
+    if (w->bell >= 0 && w->shm_mapped
+        && hrx_load_acquire(&w->shm.hdr->bells[w->bell].broken))
+    {
+        ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                      "hrx: the scheduler cannot ring this worker's bell; "
+                      "polling every %d ms", NGX_HTTP_HRX_TICK);
+        ngx_http_hrx_park_bell_close();
     }
 
+    if (w->bell >= 0) {
+        (void) hrx_exchange(&w->shm.hdr->bells[w->bell].rescan, 0);
+    }
+
+    ngx_queue_init(&done);
+    ngx_http_hrx_park_take_all(w, &done);
+    ngx_http_hrx_park_finish_done(w, &done);
+}
+
+
+/* the FIFO is readable: the slots the scheduler answered for us */
+static void
+ngx_http_hrx_park_bell_read(ngx_event_t *ev)
+{
+    ssize_t                 n;
+    uint32_t                idx[256], i, k;
+    ngx_queue_t             done;
+    ngx_connection_t       *c;
+    ngx_http_hrx_ctx_t     *ctx;
+    ngx_http_hrx_worker_t  *w;
+
+    c = ev->data;
+    w = &ngx_http_hrx_worker;
+
+    ngx_queue_init(&done);
+
+    for ( ;; ) {
+        n = read(c->fd, idx, sizeof(idx));
+
+        if (n <= 0) {
+            /* EAGAIN: all read (edge-triggered, so read to the end) */
+            break;
+        }
+
+        k = (uint32_t) n / sizeof(uint32_t);
+        for (i = 0; i < k; i++) {
+            if (idx[i] >= w->nslots) {
+                continue;
+            }
+            ctx = w->by_slot[idx[i]];
+            if (ctx != NULL && ctx->parked) {
+                (void) ngx_http_hrx_park_take(w, ctx, &done,
+                                              HRX_CTR_REPLIES_BY_BELL);
+            }
+        }
+    }
+
+    /* set before the scheduler wrote what it could: look at them all */
+    if (w->bell >= 0 && w->shm_mapped
+        && hrx_exchange(&w->shm.hdr->bells[w->bell].rescan, 0))
+    {
+        ngx_http_hrx_park_take_all(w, &done);
+    }
+
+    ngx_http_hrx_park_finish_done(w, &done);
+
+    if (w->bell_conn != NULL
+        && ngx_handle_read_event(w->bell_conn->read, 0) != NGX_OK)
+    {
+        ngx_http_hrx_park_bell_close();
+    }
+}
+
+
+static void
+ngx_http_hrx_park_finish_done(ngx_http_hrx_worker_t *w, ngx_queue_t *done)
+{
+    ngx_queue_t         *q;
+    ngx_http_hrx_ctx_t  *ctx;
+
     /*
-     * Finish them.  Each stays "parked" (counted, in the done queue) until
-     * it is taken: if finishing one frees another, that one's cleanup
-     * takes it out of the done queue.
+     * Each stays "parked" (counted, in the done queue) until it is taken:
+     * if finishing one frees another, that one's cleanup takes it out of
+     * the done queue.
      */
 
-    while (!ngx_queue_empty(&done)) {
-        q = ngx_queue_head(&done);
+    while (!ngx_queue_empty(done)) {
+        q = ngx_queue_head(done);
         ngx_queue_remove(q);
 
         ctx = ngx_queue_data(q, ngx_http_hrx_ctx_t, queue);
@@ -223,7 +352,108 @@ ngx_http_hrx_park_tick(ngx_event_t *ev)
     }
 
     if (!ngx_queue_empty(&w->parked) && !w->timer.timer_set) {
-        ngx_add_timer(&w->timer, NGX_HTTP_HRX_TICK);
+        ngx_add_timer(&w->timer, ngx_http_hrx_park_interval(w));
+    }
+}
+
+
+/*
+ * The bell of this worker in the shm just mapped: claim an entry, make
+ * and open its FIFO, read it on the event loop.  On any failure the
+ * worker simply polls every millisecond (logged once).
+ */
+void
+ngx_http_hrx_park_bell_open(ngx_log_t *log, const char *data_dir)
+{
+    int                     fd;
+    char                    path[NGX_MAX_PATH];
+    ngx_connection_t       *c;
+    ngx_http_hrx_worker_t  *w;
+
+    w = &ngx_http_hrx_worker;
+
+    if (w->bell >= 0 || !w->shm_mapped) {
+        return;
+    }
+
+    w->nslots = w->shm.slots.count;
+    w->by_slot = ngx_calloc(w->nslots * sizeof(ngx_http_hrx_ctx_t *), log);
+    if (w->by_slot == NULL) {
+        return;
+    }
+
+    w->bell = hrx_bell_claim(w->shm.hdr->bells, ngx_pid);
+    if (w->bell < 0) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "hrx: all %d bells are taken; this worker polls its "
+                      "replies every %d ms", HRX_BELLS, NGX_HTTP_HRX_TICK);
+        goto failed;
+    }
+
+    if (hrx_bell_path(path, sizeof(path), data_dir, w->bell) != 0
+        || (mkfifo(path, 0660) == -1 && ngx_errno != NGX_EEXIST))
+    {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "hrx: cannot make the bell \"%s\"; polling replies "
+                      "every %d ms", path, NGX_HTTP_HRX_TICK);
+        goto failed;
+    }
+
+    /* read-write: never end-of-file when a writer closes */
+    fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "hrx: cannot open the bell \"%s\"; polling replies "
+                      "every %d ms", path, NGX_HTTP_HRX_TICK);
+        goto failed;
+    }
+
+    c = ngx_get_connection(fd, log);
+    if (c == NULL) {
+        (void) close(fd);
+        goto failed;
+    }
+
+    c->data = c;
+    c->read->handler = ngx_http_hrx_park_bell_read;
+    c->read->log = log;
+    c->write->log = log;
+    w->bell_conn = c;
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        goto failed;
+    }
+
+    /* what a previous owner left unread belongs to nobody */
+    ngx_http_hrx_park_bell_read(c->read);
+    return;
+
+failed:
+
+    ngx_http_hrx_park_bell_close();
+}
+
+
+void
+ngx_http_hrx_park_bell_close(void)
+{
+    ngx_http_hrx_worker_t  *w;
+
+    w = &ngx_http_hrx_worker;
+
+    if (w->bell_conn != NULL) {
+        ngx_close_connection(w->bell_conn);
+        w->bell_conn = NULL;
+    }
+    if (w->bell >= 0 && w->shm_mapped) {
+        hrx_bell_release(w->shm.hdr->bells, w->bell, ngx_pid);
+    }
+    w->bell = -1;
+
+    if (w->by_slot != NULL) {
+        ngx_free(w->by_slot);
+        w->by_slot = NULL;
+        w->nslots = 0;
     }
 }
 
@@ -278,6 +508,11 @@ ngx_http_hrx_park_cleanup(void *data)
         ngx_queue_remove(&ctx->queue);
         ctx->parked = 0;
         w->nparked--;
+    }
+    if (w->by_slot != NULL && ctx->slot < w->nslots
+        && w->by_slot[ctx->slot] == ctx)
+    {
+        w->by_slot[ctx->slot] = NULL;
     }
 
     if (ctx->slot_held) {

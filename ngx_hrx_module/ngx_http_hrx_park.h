@@ -15,6 +15,11 @@
 void ngx_http_hrx_park_init(ngx_cycle_t *cycle);
 void ngx_http_hrx_park_exit(ngx_cycle_t *cycle);
 
+/* the shm was mapped: take a bell (hrx_bell.h) and read it; or close it
+ * before the shm is unmapped.  Without one the worker polls every 1 ms. */
+void ngx_http_hrx_park_bell_open(ngx_log_t *log, const char *data_dir);
+void ngx_http_hrx_park_bell_close(void);
+
 /*
  * Park r until the reply to the command in ctx->slot/ctx->gen arrives
  * (ctx->done then sends it) or hrx_reply_timeout passes (504).  Returns

@@ -8,9 +8,9 @@
  *      --max-batch records or LOOP_BATCH_BYTES) to a handler that decodes
  *      it into the batch array.  Nothing is freed in the ring yet.
  *   2. apply: BEGIN IMMEDIATE; each command in its own savepoint
- *      (apply.c); its audit row and, when a worker waits, its reply row in
- *      command_replies; then meta.ring_pos = the position after the batch;
- *      COMMIT.  With synchronous=FULL that COMMIT is the one fsync the
+ *      (apply.c) with its audit row; the replies workers wait for, all in
+ *      the one row of batch_replies; then meta.ring_pos = the position
+ *      after the batch; COMMIT.  With synchronous=FULL that COMMIT is the one fsync the
  *      whole batch pays: under load, batches grow and the cost per command
  *      shrinks (group commit, the way Redis writes its AOF once per turn
  *      of the event loop before replying).
@@ -26,8 +26,10 @@
  * resumes from there.  No record is applied twice and none is lost, since
  * records are released only after their commit.  A worker that was
  * waiting for a reply the dead scheduler committed but never published
- * gets it from command_replies, which startup republishes; a publish is a
- * no-op unless that slot still waits with that generation.
+ * gets it from batch_replies, which startup republishes: only the last
+ * batch committed can be unpublished, since a batch is published before
+ * the next begins.  A publish is a no-op unless that slot still waits
+ * with that generation.
  *
  * Failure.  A rejected command is its own business (its savepoint is
  * rolled back and it gets a 4xx).  A failure of the database itself (disk
@@ -62,13 +64,14 @@
  * (hrx_ring_unblock, Aeron's unblock) and counted.  A live but slow
  * producer would see its commit refused and report the failure.
  *
- * Periodic work, at most once a second and whether the ring is busy or
- * idle: run the bulk actions whose time has come (bulk_run_due: a cheap
- * indexed query when none is, each due one in a transaction of its own),
+ * Periodic work, whether the ring is busy or idle: run the bulk actions
+ * whose time has come (bulk_run_due, each in a transaction of its own),
+ * as soon as the earliest waiting run_at passes -- an idle turn sleeps no
+ * longer than until then -- and once a second in any case; and, at most
+ * once a second,
  * free reply slots of dead workers and replies nobody collected
  * (hrx_slots_reclaim), and, every LOOP_CLEANUP_MS, delete expired sessions
- * and command_replies older than LOOP_REPLY_KEEP_MS in a small transaction
- * of their own, and import spool files nobody removed (spool.c) once the
+ * in a small transaction of its own, and import spool files nobody removed (spool.c) once the
  * records that were in the ring at start are applied.
  *
  * LINE deliveries.  A line.webhook stores the raw delivery and its events
@@ -100,6 +103,7 @@
 #include "hrx_codec.h"
 #include "hrx_shm.h"
 #include "apply.h"
+#include "bells.h"
 #include "bulk_run.h"
 #include "hrx_import.h"
 #include "line_events.h"
@@ -112,7 +116,6 @@
 #define LOOP_IDLE_WAIT_MS     100
 #define LOOP_PERIODIC_MS      1000
 #define LOOP_CLEANUP_MS       30000
-#define LOOP_REPLY_KEEP_MS    (10 * 60 * 1000)
 #define LOOP_SLOT_MAX_AGE_MS  60000
 #define LOOP_BACKOFF_MIN_MS   100
 #define LOOP_BACKOFF_MAX_MS   5000
@@ -137,6 +140,7 @@ typedef struct {
     loop_conf_t    conf;
 
     loop_cmd_t    *cmds;          /* conf.max_batch entries */
+    store_reply_t *replies;       /* as many: the batch's, for the store */
     uint32_t       ncmds;
     uint64_t       batch_bytes;   /* peek budget, never above capacity */
 
@@ -312,10 +316,9 @@ loop_batch_clear(void)
 static int
 loop_apply(uint64_t end)
 {
-    loop_cmd_t  *c;
-    const char  *body;
-    size_t       len;
-    uint32_t     i;
+    loop_cmd_t     *c;
+    store_reply_t  *r;
+    uint32_t        i, nreplies = 0;
 
     if (store_begin(loop.st) != STORE_OK) {
         log_error("cannot begin a batch: %s", store_errmsg(loop.st));
@@ -338,18 +341,22 @@ loop_apply(uint64_t end)
         }
         c->has_result = 1;
 
-        if (!c->has_slot) {
-            continue;
+        if (c->has_slot) {
+            r = &loop.replies[nreplies++];
+            r->slot = c->cmd.slot;
+            r->gen = c->cmd.gen;
+            r->status = c->reply.status;
+            r->body = apply_reply_text(&c->reply, &r->len);
         }
-        body = apply_reply_text(&c->reply, &len);
-        if (store_reply_insert(loop.st, c->pos, c->cmd.slot, c->cmd.gen,
-                               c->reply.status, body, len,
-                               (int64_t) hrx_wall_ms()) != STORE_OK)
-        {
-            log_error("cannot store the reply of %llu: %s",
-                      (unsigned long long) c->pos, store_errmsg(loop.st));
-            goto failed;
-        }
+    }
+
+    if (nreplies > 0
+        && store_replies_save(loop.st, end, loop.replies, nreplies,
+                              (int64_t) hrx_wall_ms()) != STORE_OK)
+    {
+        log_error("cannot store the replies of the batch at %llu: %s",
+                  (unsigned long long) loop.head, store_errmsg(loop.st));
+        goto failed;
     }
 
     if (store_meta_set_ring_pos(loop.st, end) != STORE_OK) {
@@ -410,11 +417,17 @@ loop_publish(uint64_t end)
 
         if (c->has_slot) {
             body = apply_reply_text(&c->reply, &len);
-            replies += hrx_slots_publish(&shm->slots, c->cmd.slot,
-                                         c->cmd.gen, c->reply.status, body,
-                                         (uint32_t) len);
+            if (hrx_slots_publish(&shm->slots, c->cmd.slot, c->cmd.gen,
+                                  c->reply.status, body, (uint32_t) len))
+            {
+                replies++;
+                bells_note(c->cmd.slot);
+            }
         }
     }
+
+    /* each worker that has replies now learns which, in one write */
+    bells_flush();
 
     hrx_store_release(&shm->hdr->durable_pos, end);
     hrx_store_release(&shm->hdr->durable_batches,
@@ -434,15 +447,13 @@ loop_publish(uint64_t end)
 /* -------------------------------------------------------------------- */
 /* periodic work */
 
-/* expired sessions and old replies: a small write transaction of its own */
+/* expired sessions: a small write transaction of its own */
 static void
 loop_cleanup(void)
 {
-    int64_t  now = (int64_t) hrx_wall_ms(), sessions = 0, replies = 0;
+    int64_t  now = (int64_t) hrx_wall_ms(), sessions = 0;
 
     if (store_begin(loop.st) != STORE_OK
-        || store_reply_delete_before(loop.st, now - LOOP_REPLY_KEEP_MS,
-                                     &replies) != STORE_OK
         || store_session_delete_expired(loop.st, now, &sessions) != STORE_OK
         || store_commit(loop.st) != STORE_OK)
     {
@@ -460,6 +471,12 @@ static void
 loop_periodic(uint64_t now)
 {
     uint32_t  n;
+    int64_t   wall = (int64_t) hrx_wall_ms();
+
+    /* a bulk action's time: at once, not at the next second's look */
+    if (wall >= bulk_run_next_at()) {
+        (void) bulk_run_due(wall);
+    }
 
     if (now - loop.last_periodic < LOOP_PERIODIC_MS) {
         return;
@@ -467,7 +484,7 @@ loop_periodic(uint64_t now)
     loop.last_periodic = now;
 
     /* failures are logged there and the actions stay due: next second */
-    (void) bulk_run_due((int64_t) hrx_wall_ms());
+    (void) bulk_run_due(wall);
 
     /* LINE deliveries a failed or interrupted parse left (logged) */
     line_events_run();
@@ -523,6 +540,23 @@ loop_check_stuck(uint64_t pos, uint64_t tail, uint64_t now)
 /* -------------------------------------------------------------------- */
 /* the loop */
 
+/* how long an idle turn may sleep: not past the outbox's next row
+ * (outbox_wait), nor past the next bulk action's time */
+static uint32_t
+loop_wait_ms(uint32_t outbox_wait)
+{
+    int64_t   next, wall;
+    uint32_t  wait;
+
+    wait = outbox_wait < LOOP_IDLE_WAIT_MS ? outbox_wait : LOOP_IDLE_WAIT_MS;
+    next = bulk_run_next_at();
+    wall = (int64_t) hrx_wall_ms();
+    if (next != INT64_MAX && next - wall < (int64_t) wait) {
+        wait = next > wall ? (uint32_t) (next - wall) : 1;
+    }
+    return wait;
+}
+
 int
 loop_run(void)
 {
@@ -557,8 +591,7 @@ loop_run(void)
             /* 0: transfers in flight, the pump has waited on them */
             wait = outbox_pump(hrx_wall_ms(), LOOP_MAIL_POLL_MS);
             if (wait > 0) {
-                hrx_shm_wait(&loop.shm, tail, wait < LOOP_IDLE_WAIT_MS
-                                              ? wait : LOOP_IDLE_WAIT_MS);
+                hrx_shm_wait(&loop.shm, tail, loop_wait_ms(wait));
             }
             continue;
         }
@@ -584,6 +617,15 @@ loop_run(void)
         if (backoff) {
             log_info("batches commit again");
             backoff = 0;
+        }
+
+        /* --crash-after-commit: the moment a crash test needs to hit */
+        if (loop.conf.crash_after_commit != 0
+            && --loop.conf.crash_after_commit == 0)
+        {
+            log_warn("--crash-after-commit: exiting before publishing the "
+                     "batch at %llu", (unsigned long long) loop.head);
+            _exit(3);
         }
         loop_publish(end);
         loop_batch_clear();
@@ -614,9 +656,12 @@ loop_republish_one(void *ctx, uint64_t pos, uint32_t slot, uint32_t gen,
     if (!loop_slot_valid(slot, gen)) {
         return;
     }
-    r->published += hrx_slots_publish(&loop.shm.slots, slot, gen,
-                                      (uint32_t) status, body ? body : "",
-                                      (uint32_t) len);
+    if (hrx_slots_publish(&loop.shm.slots, slot, gen, (uint32_t) status,
+                          body ? body : "", (uint32_t) len))
+    {
+        r->published++;
+        bells_note(slot);
+    }
 }
 
 /*
@@ -708,7 +753,8 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
     loop.conf = *conf;
 
     loop.cmds = calloc(conf->max_batch, sizeof(loop_cmd_t));
-    if (loop.cmds == NULL) {
+    loop.replies = calloc(conf->max_batch, sizeof(store_reply_t));
+    if (loop.cmds == NULL || loop.replies == NULL) {
         log_tell("out of memory for a batch of %u", conf->max_batch);
         goto failed;
     }
@@ -762,12 +808,13 @@ loop_start(store_t *st, const char *shm_path, const hrx_shm_params_t *params,
         loop.batch_bytes = loop.shm.ring.capacity;
     }
 
-    if (store_reply_foreach(st, (int64_t) hrx_wall_ms() - LOOP_REPLY_KEEP_MS,
-                            loop_republish_one, &rp) != STORE_OK)
-    {
-        log_tell("cannot read command_replies: %s", store_errmsg(st));
+    bells_start(&loop.shm, data_dir);
+
+    if (store_replies_foreach(st, loop_republish_one, &rp) != STORE_OK) {
+        log_tell("cannot read batch_replies: %s", store_errmsg(st));
         goto failed;
     }
+    bells_flush();
     if (rp.published > 0) {
         hrx_counter_add(&loop.shm, HRX_CTR_REPLIES_PUBLISHED, rp.published);
         log_info("republished %u of %u stored replies", rp.published,
@@ -804,6 +851,7 @@ void
 loop_finish(void)
 {
     line_events_finish();
+    bells_finish();
     if (loop.shm_mapped) {
         loop_batch_clear();
         hrx_store_release(&loop.shm.hdr->scheduler_pid, 0);
@@ -812,4 +860,6 @@ loop_finish(void)
     }
     free(loop.cmds);
     loop.cmds = NULL;
+    free(loop.replies);
+    loop.replies = NULL;
 }

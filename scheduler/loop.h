@@ -17,6 +17,8 @@ typedef struct {
     uint32_t  unblock_timeout_ms;   /* before a dead producer's record is
                                        skipped */
     int       shm_sizes_given;      /* sizes came from the command line */
+    uint32_t  crash_after_commit;   /* tests: _exit after this many
+                                       commits, before publishing (0: no) */
 } loop_conf_t;
 
 /* set by signal handlers, read by the loop between batches */

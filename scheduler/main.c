@@ -54,7 +54,8 @@ enum {
     MAIN_OPT_CA_FILE,
     MAIN_OPT_PUBLIC_URL,
     MAIN_OPT_MAIL_HOST,
-    MAIN_OPT_LINE_API_URL
+    MAIN_OPT_LINE_API_URL,
+    MAIN_OPT_CRASH_AFTER_COMMIT
 };
 
 typedef struct {
@@ -79,7 +80,7 @@ static const char main_usage[] =
 "                     [--retry-base-ms N] [--max-attempts N]\n"
 "                     [--smtp-timeout-ms N] [--ca-file PATH]\n"
 "                     [--public-url URL] [--mail-host NAME]\n"
-"                     [--line-api-url URL]\n"
+"                     [--line-api-url URL] [--crash-after-commit N]\n"
 "       hrx-scheduler --help | --version\n"
 "\n"
 "  --data-dir DIR          the hrx data directory (required)\n"
@@ -107,6 +108,8 @@ static const char main_usage[] =
 "                          host's name)\n"
 "  --line-api-url URL      LINE Messaging API base for pushes\n"
 "                          (default https://api.line.me)\n"
+"  --crash-after-commit N  for crash tests: exit at once, replying to\n"
+"                          nobody, when the Nth batch has committed\n"
 "\n"
 "The three sizes apply when DIR/hrx.shm is created; an existing file keeps\n"
 "its own.\n";
@@ -224,6 +227,8 @@ main_parse(int argc, char **argv, main_args_t *a)
         { "mail-host",           required_argument, NULL, MAIN_OPT_MAIL_HOST },
         { "line-api-url",        required_argument, NULL,
           MAIN_OPT_LINE_API_URL },
+        { "crash-after-commit",  required_argument, NULL,
+          MAIN_OPT_CRASH_AFTER_COMMIT },
         { "help",                no_argument,       NULL, 'h' },
         { "version",             no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -387,6 +392,15 @@ main_parse(int argc, char **argv, main_args_t *a)
                 return main_usage_error("--line-api-url must be an http:// "
                                         "or https:// URL, not %s", optarg);
             }
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_CRASH_AFTER_COMMIT:
+            if (main_number(optarg, 1, UINT32_MAX, &v) != 0) {
+                return main_usage_error("--crash-after-commit must be a "
+                                        "positive number, not %s", optarg);
+            }
+            a->loop.crash_after_commit = (uint32_t) v;
             a->run_options = 1;
             break;
 

@@ -479,6 +479,20 @@ const char *const store_migrations[] = {
     "DROP INDEX candidates_tenant;"
     "CREATE INDEX candidates_tenant"
     "  ON candidates(tenant_id, id, candidate_group_id);",
+
+    /*
+     * batch_replies: the replies of the last batch committed, one row
+     * (loop.c, store_replies_save).  It replaces command_replies, a row
+     * per command kept ten minutes: only the last batch can hold replies
+     * not yet published.  Rows left in command_replies belong to a shm
+     * file this version replaces (its layout changed), so none is waited
+     * for any more.
+     */
+    "DROP TABLE command_replies;"
+    "CREATE TABLE batch_replies ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  ring_pos INTEGER NOT NULL, replies BLOB NOT NULL,"
+    "  at INTEGER NOT NULL);",
 };
 
 const int store_migration_count =

@@ -76,9 +76,8 @@ enum {
     STMT_TOKEN_GET,
     STMT_TOKEN_DELETE,
     STMT_AUDIT_INSERT,
-    STMT_REPLY_INSERT,
-    STMT_REPLY_FOREACH,
-    STMT_REPLY_DELETE_BEFORE,
+    STMT_REPLIES_SAVE,
+    STMT_REPLIES_GET,
     STMT_MAX
 };
 
@@ -169,13 +168,14 @@ static const char *const store_sql[STMT_MAX] = {
         " object_type, object_id, outcome, at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 
-    [STMT_REPLY_INSERT] =
-        "INSERT INTO command_replies (ring_pos, slot, gen, status, body, at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [STMT_REPLY_FOREACH] =
-        "SELECT ring_pos, slot, gen, status, body FROM command_replies"
-        " WHERE at >= ?1 ORDER BY ring_pos",
-    [STMT_REPLY_DELETE_BEFORE] = "DELETE FROM command_replies WHERE at < ?1",
+    /* one row: the replies of the last batch (store_replies_save) */
+    [STMT_REPLIES_SAVE] =
+        "INSERT INTO batch_replies (id, ring_pos, replies, at)"
+        " VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET"
+        " ring_pos = excluded.ring_pos, replies = excluded.replies,"
+        " at = excluded.at",
+    [STMT_REPLIES_GET] =
+        "SELECT ring_pos, replies FROM batch_replies WHERE id = 1",
 };
 
 
@@ -1153,7 +1153,7 @@ store_token_delete(store_t *st, int64_t tenant_id, int64_t id)
 }
 
 /* -------------------------------------------------------------------- */
-/* audit_log and command_replies */
+/* audit_log and batch_replies */
 
 int
 store_audit_insert(store_t *st, const store_audit_t *a)
@@ -1180,72 +1180,107 @@ store_audit_insert(store_t *st, const store_audit_t *a)
                                                                 : STORE_ERROR;
 }
 
-int
-store_reply_insert(store_t *st, uint64_t ring_pos, uint32_t slot,
-    uint32_t gen, int status, const char *body, size_t len, int64_t at)
-{
-    sqlite3_stmt  *stmt;
+/*
+ * The replies of a batch, packed into one row that replaces the previous
+ * batch's.  Only the last batch committed can have replies a worker still
+ * waits for: every earlier one was published before the next batch
+ * began.  One row per batch, rather than a row per command kept for
+ * minutes and deleted in bulk, keeps this at one statement per batch and
+ * a table that never grows.  Per reply, little-endian: slot, gen,
+ * status, length (4 bytes each), then the body.
+ */
+#define STORE_REPLY_HEAD  16
 
-    stmt = store_stmt(st, STMT_REPLY_INSERT);
-    if (stmt == NULL) {
-        return STORE_ERROR;
-    }
-    sqlite3_bind_int64(stmt, 1, (int64_t) ring_pos);
-    sqlite3_bind_int64(stmt, 2, slot);
-    sqlite3_bind_int64(stmt, 3, gen);
-    sqlite3_bind_int(stmt, 4, status);
-    sqlite3_bind_text64(stmt, 5, body, len, SQLITE_TRANSIENT, SQLITE_UTF8);
-    sqlite3_bind_int64(stmt, 6, at);
-    /* a conflict here would mean a ring position applied twice */
-    return store_exec(st, stmt, "insert command_replies") == STORE_OK
-           ? STORE_OK : STORE_ERROR;
+static void
+store_put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) v;
+    p[1] = (unsigned char) (v >> 8);
+    p[2] = (unsigned char) (v >> 16);
+    p[3] = (unsigned char) (v >> 24);
+}
+
+static uint32_t
+store_get_u32(const unsigned char *p)
+{
+    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
+           | (uint32_t) p[3] << 24;
 }
 
 int
-store_reply_foreach(store_t *st, int64_t since, store_reply_pt handler,
-    void *ctx)
+store_replies_save(store_t *st, uint64_t ring_pos, const store_reply_t *r,
+    size_t n, int64_t at)
 {
-    sqlite3_stmt  *stmt;
-    int            rc;
+    sqlite3_stmt   *stmt;
+    unsigned char  *blob, *p;
+    size_t          size, i;
+    int             rc;
 
-    stmt = store_stmt(st, STMT_REPLY_FOREACH);
+    size = 0;
+    for (i = 0; i < n; i++) {
+        size += STORE_REPLY_HEAD + r[i].len;
+    }
+
+    stmt = store_stmt(st, STMT_REPLIES_SAVE);
     if (stmt == NULL) {
         return STORE_ERROR;
     }
-    sqlite3_bind_int64(stmt, 1, since);
-
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        handler(ctx, (uint64_t) sqlite3_column_int64(stmt, 0),
-                (uint32_t) sqlite3_column_int64(stmt, 1),
-                (uint32_t) sqlite3_column_int64(stmt, 2),
-                sqlite3_column_int(stmt, 3),
-                (const char *) sqlite3_column_text(stmt, 4),
-                (size_t) sqlite3_column_bytes(stmt, 4));
+    blob = malloc(size ? size : 1);
+    if (blob == NULL) {
+        st->errcode = SQLITE_NOMEM;
+        snprintf(st->errmsg, sizeof(st->errmsg),
+                 "out of memory for %zu bytes of replies", size);
+        return STORE_ERROR;
+    }
+    for (p = blob, i = 0; i < n; i++) {
+        store_put_u32(p, r[i].slot);
+        store_put_u32(p + 4, r[i].gen);
+        store_put_u32(p + 8, (uint32_t) r[i].status);
+        store_put_u32(p + 12, (uint32_t) r[i].len);
+        memcpy(p + STORE_REPLY_HEAD, r[i].body, r[i].len);
+        p += STORE_REPLY_HEAD + r[i].len;
     }
 
-    if (rc != SQLITE_DONE) {
-        store_set_error(st, rc, "read command_replies");
-        store_done(stmt);
+    sqlite3_bind_int64(stmt, 1, (int64_t) ring_pos);
+    sqlite3_bind_blob64(stmt, 2, blob, size, free);
+    sqlite3_bind_int64(stmt, 3, at);
+    rc = store_exec(st, stmt, "save the batch's replies");
+    return rc == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
+int
+store_replies_foreach(store_t *st, store_reply_pt handler, void *ctx)
+{
+    sqlite3_stmt         *stmt;
+    const unsigned char  *p, *end;
+    uint64_t              pos;
+    uint32_t              len;
+    int                   rc;
+
+    stmt = store_stmt(st, STMT_REPLIES_GET);
+    if (stmt == NULL) {
         return STORE_ERROR;
+    }
+    rc = store_step_row(st, stmt, "read the last batch's replies");
+    if (rc != STORE_OK) {
+        return rc == STORE_NOTFOUND ? STORE_OK : STORE_ERROR;
+    }
+
+    pos = (uint64_t) sqlite3_column_int64(stmt, 0);
+    p = sqlite3_column_blob(stmt, 1);
+    end = p + sqlite3_column_bytes(stmt, 1);
+
+    while (p != NULL && end - p >= STORE_REPLY_HEAD) {
+        len = store_get_u32(p + 12);
+        if ((size_t) (end - p - STORE_REPLY_HEAD) < len) {
+            break;                  /* cannot happen: we wrote it whole */
+        }
+        handler(ctx, pos, store_get_u32(p), store_get_u32(p + 4),
+                (int) store_get_u32(p + 8),
+                (const char *) p + STORE_REPLY_HEAD, len);
+        p += STORE_REPLY_HEAD + len;
     }
     store_done(stmt);
-    return STORE_OK;
-}
-
-int
-store_reply_delete_before(store_t *st, int64_t before, int64_t *n)
-{
-    sqlite3_stmt  *stmt;
-
-    stmt = store_stmt(st, STMT_REPLY_DELETE_BEFORE);
-    if (stmt == NULL) {
-        return STORE_ERROR;
-    }
-    sqlite3_bind_int64(stmt, 1, before);
-    if (store_exec(st, stmt, "delete old command_replies") != STORE_OK) {
-        return STORE_ERROR;
-    }
-    *n = sqlite3_changes64(st->db);
     return STORE_OK;
 }
 

@@ -90,7 +90,16 @@ typedef struct {
     int          has_ring_pos; /* 0: not from the ring (--init) */
 } store_audit_t;
 
-/* called for each stored reply by store_reply_foreach */
+/* a reply of the batch in hand, for store_replies_save */
+typedef struct {
+    uint32_t     slot;
+    uint32_t     gen;
+    int          status;
+    const char  *body;
+    size_t       len;
+} store_reply_t;
+
+/* called for each stored reply by store_replies_foreach */
 typedef void (*store_reply_pt)(void *ctx, uint64_t ring_pos, uint32_t slot,
     uint32_t gen, int status, const char *body, size_t len);
 
@@ -168,12 +177,17 @@ int store_token_get(store_t *st, int64_t tenant_id, int64_t id,
     store_token_t *t);
 int store_token_delete(store_t *st, int64_t tenant_id, int64_t id);
 
-/* audit_log and command_replies */
+/* audit_log */
 int store_audit_insert(store_t *st, const store_audit_t *a);
-int store_reply_insert(store_t *st, uint64_t ring_pos, uint32_t slot,
-    uint32_t gen, int status, const char *body, size_t len, int64_t at);
-int store_reply_foreach(store_t *st, int64_t since, store_reply_pt handler,
-    void *ctx);
-int store_reply_delete_before(store_t *st, int64_t before, int64_t *n);
+
+/*
+ * batch_replies: the replies of the batch in hand (ring_pos: where it
+ * ends), replacing the previous batch's, in its transaction; and at
+ * start, each reply of the last batch committed, for a worker that may
+ * still wait on it.
+ */
+int store_replies_save(store_t *st, uint64_t ring_pos, const store_reply_t *r,
+    size_t n, int64_t at);
+int store_replies_foreach(store_t *st, store_reply_pt handler, void *ctx);
 
 #endif /* HRX_SCHED_STORE_H */

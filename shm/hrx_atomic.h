@@ -25,6 +25,9 @@
 #define hrx_cas_acq_rel(p, expected, desired)                                  \
     atomic_compare_exchange_strong_explicit((p), (expected), (desired),        \
         memory_order_acq_rel, memory_order_acquire)
+/* acq_rel: what the other side wrote before setting it is seen */
+#define hrx_exchange(p, v)                                                    \
+    atomic_exchange_explicit((p), (v), memory_order_acq_rel)
 #define hrx_fence_acquire()      atomic_thread_fence(memory_order_acquire)
 #define hrx_fence_release()      atomic_thread_fence(memory_order_release)
 

@@ -69,6 +69,8 @@ const char *const  hrx_counter_names[HRX_CTR_MAX] = {
     "reply_timeouts",
     "logins_ok",
     "logins_failed",
+    "replies_by_bell",
+    "replies_by_tick",
 };
 
 const char *const  hrx_counter_help[HRX_CTR_MAX] = {
@@ -86,6 +88,8 @@ const char *const  hrx_counter_help[HRX_CTR_MAX] = {
     "Requests answered 504 because no reply came in time.",
     "Successful logins.",
     "Failed logins.",
+    "Replies a worker took when the scheduler rang its bell.",
+    "Replies a worker found on its timer (no bell, or a rescan).",
 };
 
 

@@ -17,12 +17,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "hrx_atomic.h"
+#include "hrx_bell.h"
 #include "hrx_ring.h"
 #include "hrx_slots.h"
 #include "hrx_broadcast.h"
 
 #define HRX_SHM_MAGIC           0x314d4853585248ULL   /* "HRXSHM1" */
-#define HRX_SHM_LAYOUT_VERSION  1
+#define HRX_SHM_LAYOUT_VERSION  2     /* 2: bells */
 #define HRX_SHM_FILE            "hrx.shm"
 
 /* record types in the command ring */
@@ -53,6 +54,8 @@ typedef enum {
     HRX_CTR_REPLY_TIMEOUTS,           /* worker: 504, no reply in time */
     HRX_CTR_LOGINS_OK,                /* worker */
     HRX_CTR_LOGINS_FAILED,            /* worker */
+    HRX_CTR_REPLIES_BY_BELL,          /* worker: taken when the bell rang */
+    HRX_CTR_REPLIES_BY_TICK,          /* worker: taken on the timer */
     HRX_CTR_MAX
 } hrx_counter_e;
 
@@ -86,6 +89,9 @@ typedef struct {
     _Atomic uint32_t                consumer_sleeping;
 
     HRX_ALIGN_HOT _Atomic uint64_t  counters[HRX_CTR_MAX];
+
+    /* one per worker that parks requests (hrx_bell.h) */
+    hrx_bell_t                      bells[HRX_BELLS];
 } hrx_shm_header_t;
 
 typedef struct {

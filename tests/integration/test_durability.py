@@ -7,6 +7,8 @@ import threading
 import time
 import uuid
 
+import requests
+
 N = 2000
 
 
@@ -129,3 +131,39 @@ def test_kill_9_nginx_worker_under_load(fresh_hrx):
     for i in range(20):
         r = s.post(h.url("/api/v1/tokens"), json={"name": "after-kill-%d" % i})
         assert r.status_code == 201, r.text
+
+
+def test_reply_of_a_batch_committed_just_before_a_crash(fresh_hrx):
+    """The scheduler dies right after a COMMIT, before it wrote a single
+    reply (--crash-after-commit).  The waiting request is still answered --
+    by the restarted scheduler, from batch_replies -- with the outcome that
+    was committed, and the command is in the database exactly once."""
+    h = fresh_hrx
+    headers = bearer(h)
+    h.stop_scheduler()
+    h.start_scheduler(extra=["--crash-after-commit", "1"])
+    results = {}
+
+    def post():
+        r = requests.post(h.url("/api/v1/tokens"), json={"name": "after-crash"},
+                          headers=headers, timeout=30)
+        results["r"] = r
+
+    t = threading.Thread(target=post)
+    t.start()
+    assert h.scheduler.wait(10) == 3, h.scheduler_log()
+    h.expected_log.append(r"--crash-after-commit")
+    with h.db() as con:
+        assert con.execute("SELECT COUNT(*) FROM api_tokens WHERE name = 'after-crash'"
+                           ).fetchone()[0] == 1
+    assert t.is_alive(), "answered although no reply was published"
+    h.scheduler = None
+    h.start_scheduler()
+    t.join(20)
+    r = results["r"]
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == "after-crash"
+    with h.db() as con:
+        assert con.execute("SELECT COUNT(*) FROM api_tokens WHERE name = 'after-crash'"
+                           ).fetchone()[0] == 1
+    assert "republished 1 of 1 stored replies" in h.scheduler_log()

@@ -263,6 +263,7 @@ static void
 test_shm_wrong_version(void **state)
 {
     uint32_t      v = 99;
+    char          want[80];
     hrx_shm_t     shm;
     shm_state_t  *st = *state;
 
@@ -270,7 +271,9 @@ test_shm_wrong_version(void **state)
     hrx_shm_close(&shm);
 
     poke(st, offsetof(hrx_shm_header_t, layout_version), &v, sizeof(v));
-    expect_open_error(st, "layout version 99, this build expects 1");
+    snprintf(want, sizeof(want), "layout version 99, this build expects %d",
+             HRX_SHM_LAYOUT_VERSION);
+    expect_open_error(st, want);
     expect_open_error(st, "stop nginx and hrx-scheduler and remove");
     expect_open_error(st, st->path);
 }
