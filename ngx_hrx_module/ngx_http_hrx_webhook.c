@@ -9,8 +9,10 @@
  * file nginx spilled it to), the tenant's channel secret, the signature
  * (base64 HMAC-SHA256 of the raw body, compared in constant time:
  * hrx_line_signature_ok), then the command line.webhook with the raw
- * bytes, and 200 {} once the scheduler replied -- after its commit.  It
- * never parses the JSON: the scheduler does, once the delivery is stored.
+ * bytes and the events taken out of them (hrx_line_events_extract: the
+ * JSON is parsed here, on every core, rather than in the single writer),
+ * and 200 {} once the scheduler replied -- after its commit.  A signed
+ * body that is not a delivery is refused here, 400, nothing stored.
  *
  *   no LINE connected for the tenant   404 not_found (nothing to check
  *                                      the signature with)
@@ -72,8 +74,9 @@ ngx_int_t
 ngx_http_hrx_webhook_line(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
 {
     u_char                         *body;
+    char                            err[256];
     size_t                          len;
-    json_t                         *v;
+    json_t                         *v, *events;
     ngx_int_t                       rc;
     ngx_table_elt_t                *sig;
     ngx_http_hrx_webhook_secret_t  *s;
@@ -121,7 +124,17 @@ ngx_http_hrx_webhook_line(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
                                        "the body is not UTF-8 text");
     }
 
-    ctx->args = json_pack("{s:o}", "body", v);
+    /* signed by the channel, but not a delivery: nothing is kept */
+    events = hrx_line_events_extract(body, len, err, sizeof(err));
+    if (events == NULL) {
+        json_decref(v);
+        return ngx_http_hrx_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "invalid_body", "body",
+                                       "not a LINE webhook delivery: %s",
+                                       err);
+    }
+
+    ctx->args = json_pack("{s:o, s:o}", "body", v, "events", events);
     if (ctx->args == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

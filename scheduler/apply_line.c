@@ -13,13 +13,16 @@
  * line.disconnect is refused while a candidate of the tenant is linked to
  * LINE, saying how many (LN-10): their timelines would go silent.
  *
- * line.webhook is a delivery whose signature a worker verified (LN-2).
+ * line.webhook is a delivery whose signature a worker verified (LN-2),
+ * with the events the worker took out of it (hrx_line_events_extract:
+ * the JSON is parsed on the workers' cores, not in the single writer).
  * Its raw body is stored first (line_deliveries), then one line_events
  * row per event, INSERT OR IGNORE on (tenant_id, webhook_event_id), so a
  * redelivery is stored once.  LINE gives every event a webhookEventId;
- * an event without one gets an id derived from its content (SHA-256 of
- * the event minus what changes when LINE redelivers it: deliveryContext
- * and replyToken), so that its redelivery is recognised too.  The LINE
+ * for an event without one the worker derived an id from its content
+ * (SHA-256 of the event minus what changes when LINE redelivers it:
+ * deliveryContext and replyToken), so that its redelivery is recognised
+ * too.  The LINE
  * user is matched to the tenant's linked candidate now; an event of a
  * user linked to nobody is kept with candidate_id NULL (LN-6) and listed
  * for admins.  The timeline rows are made after the batch committed
@@ -39,7 +42,10 @@
 
 #define LINE_ID_MAX          32         /* channel ids: digits */
 #define LINE_BODY_MAX        (1024 * 1024)
-#define LINE_EVENT_ID_MAX    (STORE_LINE_EVENT_ID_SIZE - 1)
+#define LINE_EVENT_ID_MAX    HRX_LINE_EVENT_ID_MAX
+
+_Static_assert(LINE_EVENT_ID_MAX < STORE_LINE_EVENT_ID_SIZE,
+               "a webhookEventId the worker passes fits the store's row");
 
 static const char *const  apply_line_members[] = {
     "channel_id", "channel_secret", "access_token", "login_channel_id",
@@ -234,84 +240,28 @@ typedef struct {
     const char    *body;
     size_t         len;
     int64_t        delivery_id;
-    json_t        *parsed;          /* the body, parsed on first need */
-    size_t         index;           /* of the event being stored */
     int64_t        events;
     int64_t        stored;
     int            store_rc;        /* STORE_OK, or what failed */
 } apply_line_hook_t;
-
-/*
- * An id for an event LINE sent without webhookEventId: "sha256:" and the
- * hex SHA-256 of the event as canonical JSON (keys sorted, compact),
- * without the members a redelivery changes.  0, or -1 when the event
- * cannot be found or dumped (then it cannot be deduplicated: refused).
- */
-static int
-apply_line_derived_id(apply_line_hook_t *h, char *out, size_t size)
-{
-    json_t    *ev, *copy;
-    char      *text;
-    uint8_t    md[HRX_SHA256_SIZE];
-    size_t     i, n;
-
-    if (h->parsed == NULL) {
-        h->parsed = json_loadb(h->body, h->len, 0, NULL);
-        if (h->parsed == NULL) {
-            return -1;
-        }
-    }
-
-    ev = json_array_get(json_object_get(h->parsed, "events"), h->index);
-    if (!json_is_object(ev)) {
-        return -1;
-    }
-
-    copy = json_copy(ev);
-    if (copy == NULL) {
-        return -1;
-    }
-    json_object_del(copy, "deliveryContext");
-    json_object_del(copy, "replyToken");
-    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(copy);
-    if (text == NULL) {
-        return -1;
-    }
-    hrx_sha256(text, strlen(text), md);
-    free(text);
-
-    n = (size_t) snprintf(out, size, "sha256:");
-    for (i = 0; i < HRX_SHA256_SIZE && n + 2 < size; i++) {
-        n += (size_t) snprintf(out + n, size - n, "%02x", md[i]);
-    }
-    return 0;
-}
 
 static int
 apply_line_event(void *data, const hrx_line_event_t *ev)
 {
     apply_line_hook_t   *h = data;
     store_line_event_t   row;
-    char                 derived[80];
     int64_t              cid;
     int                  rc, inserted;
 
     memset(&row, 0, sizeof(row));
 
-    if (ev->webhook_event_id != NULL && ev->webhook_event_id[0] != '\0'
-        && strlen(ev->webhook_event_id) <= LINE_EVENT_ID_MAX)
+    /* the worker derived an id where LINE gave none (hrx_line.c) */
+    if (ev->webhook_event_id == NULL || ev->webhook_event_id[0] == '\0'
+        || strlen(ev->webhook_event_id) > LINE_EVENT_ID_MAX)
     {
-        row.webhook_event_id = ev->webhook_event_id;
-
-    } else {
-        if (apply_line_derived_id(h, derived, sizeof(derived)) != 0) {
-            h->index++;
-            return -1;
-        }
-        row.webhook_event_id = derived;
+        return -1;
     }
-    h->index++;
+    row.webhook_event_id = ev->webhook_event_id;
 
     row.type = (ev->type != NULL && ev->type[0] != '\0') ? ev->type
                                                           : "unknown";
@@ -344,13 +294,58 @@ apply_line_event(void *data, const hrx_line_event_t *ev)
     return 0;
 }
 
+/*
+ * One element of "events" as the worker made it (hrx_line_events_extract):
+ * [id, type, user_id, message_type, text, timestamp, redelivery].  0, or
+ * -1 when it has another shape (a worker of another version: refused).
+ */
+static int
+apply_line_event_of(const json_t *e, hrx_line_event_t *ev)
+{
+    const json_t  *v;
+    const char   **text[5];
+    size_t         i;
+
+    memset(ev, 0, sizeof(*ev));
+    text[0] = &ev->webhook_event_id;
+    text[1] = &ev->type;
+    text[2] = &ev->user_id;
+    text[3] = &ev->message_type;
+    text[4] = &ev->text;
+
+    if (!json_is_array(e) || json_array_size(e) != 7) {
+        return -1;
+    }
+    for (i = 0; i < 5; i++) {
+        v = json_array_get(e, i);
+        if (json_is_string(v)) {
+            *text[i] = json_string_value(v);
+        } else if (!json_is_null(v)) {
+            return -1;
+        }
+    }
+    v = json_array_get(e, 5);
+    if (!json_is_integer(v)) {
+        return -1;
+    }
+    ev->timestamp = json_integer_value(v);
+    v = json_array_get(e, 6);
+    if (!json_is_boolean(v)) {
+        return -1;
+    }
+    ev->redelivery = json_is_true(v);
+    ev->object = e;
+    return 0;
+}
+
 apply_rc_e
 apply_line_webhook(apply_ctx_t *ac)
 {
-    const json_t           *v;
+    const json_t           *v, *events;
     store_line_settings_t   s;
     apply_line_hook_t       h;
-    char                    err[256];
+    hrx_line_event_t        ev;
+    size_t                  i;
     int                     rc;
     apply_rc_e              arc;
 
@@ -361,14 +356,26 @@ apply_line_webhook(apply_ctx_t *ac)
     }
 
     v = json_object_get(ac->cmd->args, "body");
-    if (!json_is_string(v) || json_object_size(ac->cmd->args) != 1) {
+    events = json_object_get(ac->cmd->args, "events");
+    if (!json_is_string(v) || !json_is_array(events)
+        || json_object_size(ac->cmd->args) != 2)
+    {
         return apply_reject(ac, 400, "invalid_args", "body",
                             "line.webhook takes the delivery's body, a "
-                            "string, and nothing else");
+                            "string, its events, an array, and nothing "
+                            "else");
     }
     if (json_string_length(v) > LINE_BODY_MAX) {
         return apply_reject(ac, 413, "body_too_large", "body",
                             "a delivery is at most %d bytes", LINE_BODY_MAX);
+    }
+    for (i = 0; i < json_array_size(events); i++) {
+        if (apply_line_event_of(json_array_get(events, i), &ev) != 0) {
+            return apply_reject(ac, 400, "invalid_args", "events",
+                                "event %zu is not [id, type, user, "
+                                "message type, text, timestamp, "
+                                "redelivery]", i);
+        }
     }
 
     rc = store_line_settings_get(ac->st, ac->cmd->tenant_id, &s);
@@ -395,21 +402,16 @@ apply_line_webhook(apply_ctx_t *ac)
     }
     ac->reply->object_id = h.delivery_id;
 
-    err[0] = '\0';
-    rc = hrx_line_events(h.body, h.len, apply_line_event, &h, err,
-                         sizeof(err));
-    json_decref(h.parsed);
-
-    if (rc != 0) {
-        if (h.store_rc != STORE_OK) {
-            return apply_store_unexpected(ac, h.store_rc);
+    /* the events as the worker took them out of the body it verified */
+    for (i = 0; i < json_array_size(events); i++) {
+        (void) apply_line_event_of(json_array_get(events, i), &ev);
+        if (apply_line_event(&h, &ev) != 0) {
+            if (h.store_rc != STORE_OK) {
+                return apply_store_unexpected(ac, h.store_rc);
+            }
+            return apply_reject(ac, 400, "invalid_args", "events",
+                                "event %zu has no id", i);
         }
-        /* signed by the channel, but not a delivery: nothing is kept */
-        log_warn("line.webhook of tenant %lld: %s",
-                 (long long) ac->cmd->tenant_id, err);
-        return apply_reject(ac, 400, "invalid_body", "body",
-                            "not a LINE webhook delivery: %s",
-                            err[0] ? err : "an event cannot be stored");
     }
 
     arc = apply_reply_object(ac, 200,

@@ -222,6 +222,7 @@ hrx_line_events(const void *body, size_t len, hrx_line_event_pt each,
 
         memset(&ev, 0, sizeof(ev));
 
+        ev.object = e;
         ev.webhook_event_id = hrx_line_str(e, "webhookEventId");
         ev.type = hrx_line_str(e, "type");
 
@@ -676,4 +677,77 @@ done:
     json_decref(claims);
 
     return rc;
+}
+
+
+int
+hrx_line_derived_id(const json_t *event, char *out, size_t size)
+{
+    json_t    *copy;
+    char      *text;
+    uint8_t    md[HRX_SHA256_SIZE];
+    size_t     i, n;
+
+    copy = json_deep_copy(event);
+    if (copy == NULL) {
+        return -1;
+    }
+    json_object_del(copy, "deliveryContext");
+    json_object_del(copy, "replyToken");
+    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    if (text == NULL) {
+        return -1;
+    }
+    hrx_sha256(text, strlen(text), md);
+    free(text);
+
+    if (size < sizeof("sha256:") + 2 * HRX_SHA256_SIZE) {
+        return -1;
+    }
+    n = (size_t) snprintf(out, size, "sha256:");
+    for (i = 0; i < HRX_SHA256_SIZE; i++) {
+        n += (size_t) snprintf(out + n, size - n, "%02x", md[i]);
+    }
+    return 0;
+}
+
+static int
+hrx_line_extract_one(void *ctx, const hrx_line_event_t *ev)
+{
+    json_t      *events = ctx, *e;
+    const char  *id = ev->webhook_event_id;
+    char         derived[80];
+
+    if (id == NULL || id[0] == '\0' || strlen(id) > HRX_LINE_EVENT_ID_MAX) {
+        if (hrx_line_derived_id(ev->object, derived, sizeof(derived)) != 0) {
+            return -1;
+        }
+        id = derived;
+    }
+
+    e = json_pack("[s, s?, s?, s?, s?, I, b]", id, ev->type, ev->user_id,
+                  ev->message_type, ev->text, (json_int_t) ev->timestamp,
+                  ev->redelivery);
+    return (e == NULL || json_array_append_new(events, e) != 0) ? -1 : 0;
+}
+
+json_t *
+hrx_line_events_extract(const void *body, size_t len, char *err,
+    size_t errlen)
+{
+    json_t  *events;
+
+    events = json_array();
+    if (events == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (hrx_line_events(body, len, hrx_line_extract_one, events, err, errlen)
+        != 0)
+    {
+        json_decref(events);
+        return NULL;
+    }
+    return events;
 }

@@ -46,6 +46,7 @@ typedef struct {
                                          else NULL */
     int64_t      timestamp;           /* ms; 0 when absent */
     int          redelivery;          /* deliveryContext.isRedelivery */
+    const json_t *object;             /* the event as parsed */
 } hrx_line_event_t;
 
 /*
@@ -59,6 +60,27 @@ typedef struct {
  * The parsed JSON is freed before the return.
  */
 typedef int (*hrx_line_event_pt)(void *ctx, const hrx_line_event_t *ev);
+
+/* the longest webhookEventId kept as it is; longer ones are derived */
+#define HRX_LINE_EVENT_ID_MAX  127
+
+/*
+ * An id for an event LINE sent without a usable webhookEventId: "sha256:"
+ * and the hex SHA-256 of the event as canonical JSON (keys sorted,
+ * compact), without the members a redelivery changes, so a redelivery
+ * gets the same id.  0, or -1 when it cannot be dumped.
+ */
+int hrx_line_derived_id(const json_t *event, char *out, size_t size);
+
+/*
+ * What the worker extracts from a verified delivery for the scheduler
+ * (line.webhook's "events"): an array with one
+ * [id, type, user_id, message_type, text, timestamp, redelivery] per
+ * event, the id derived where LINE gave none.  NULL with a sentence in
+ * err when the body is not a delivery (hrx_line_events' rules).
+ */
+json_t *hrx_line_events_extract(const void *body, size_t len, char *err,
+    size_t errlen);
 
 int hrx_line_events(const void *body, size_t len, hrx_line_event_pt each,
     void *ctx, char *err, size_t errlen);
