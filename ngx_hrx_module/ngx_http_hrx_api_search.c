@@ -56,6 +56,7 @@
 #include <sqlite3.h>
 
 #include "hrx_checks.h"
+#include "hrx_prepare.h"
 #include "hrx_resource.h"
 #include "hrx_search.h"
 #include "ngx_http_hrx_module.h"
@@ -616,7 +617,7 @@ ngx_http_hrx_search_thread(void *data, ngx_log_t *log)
     st = NULL;
     src = SQLITE_OK;
 
-    rc = sqlite3_prepare_v2(db, t->sql, -1, &st, NULL);
+    rc = hrx_prepare(db, t->sql, 0, &st);
 
     if (rc != SQLITE_OK) {
         src = rc;

@@ -31,6 +31,7 @@
 
 #include "hrx_bulk.h"
 #include "hrx_codec.h"
+#include "hrx_prepare.h"
 #include "hrx_resource.h"
 #include "hrx_search.h"
 #include "ngx_http_hrx_module.h"
@@ -421,9 +422,8 @@ ngx_http_hrx_db_stmt(ngx_http_request_t *r, ngx_uint_t i, sqlite3_stmt **st)
     }
 
     if (ngx_http_hrx_stmts[i] == NULL) {
-        rc = sqlite3_prepare_v3(ngx_http_hrx_db, ngx_http_hrx_sql[i], -1,
-                                SQLITE_PREPARE_PERSISTENT,
-                                &ngx_http_hrx_stmts[i], NULL);
+        rc = hrx_prepare(ngx_http_hrx_db, ngx_http_hrx_sql[i],
+                         SQLITE_PREPARE_PERSISTENT, &ngx_http_hrx_stmts[i]);
 
         if (rc != SQLITE_OK) {
             /* e.g. the scheduler has not created the schema yet */
@@ -481,8 +481,8 @@ ngx_http_hrx_db_res_stmt(ngx_http_request_t *r, const hrx_res_t *res,
             return NGX_ERROR;
         }
 
-        rc = sqlite3_prepare_v3(ngx_http_hrx_db, sql, -1,
-                                SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        rc = hrx_prepare(ngx_http_hrx_db, sql, SQLITE_PREPARE_PERSISTENT,
+                         slot);
         ngx_free(sql);
 
         if (rc != SQLITE_OK) {
@@ -1041,9 +1041,8 @@ ngx_http_hrx_db_bulk_stmt(ngx_http_request_t *r, ngx_uint_t i,
             return NGX_ERROR;
         }
 
-        rc = sqlite3_prepare_v3(ngx_http_hrx_db, sql, -1,
-                                SQLITE_PREPARE_PERSISTENT,
-                                &ngx_http_hrx_bulk_stmts[i], NULL);
+        rc = hrx_prepare(ngx_http_hrx_db, sql, SQLITE_PREPARE_PERSISTENT,
+                         &ngx_http_hrx_bulk_stmts[i]);
         ngx_free(sql);
 
         if (rc != SQLITE_OK) {

@@ -49,6 +49,7 @@
 #include "hrx_codec.h"
 #include "hrx_crypto.h"
 #include "hrx_import.h"
+#include "hrx_prepare.h"
 #include "hrx_resource.h"
 #include "ngx_http_hrx_module.h"
 #include "ngx_http_hrx_import.h"
@@ -701,8 +702,7 @@ ngx_http_hrx_import_lookup(ngx_http_hrx_import_t *job, const hrx_res_t *res,
 
     if (st == NULL) {
         if (hrx_res_sql(res, HRX_SQL_REACH, 0, sql, sizeof(sql)) != 0
-            || sqlite3_prepare_v2(job->db, sql, -1, &job->reach[res->id],
-                                  NULL)
+            || hrx_prepare(job->db, sql, 0, &job->reach[res->id])
                != SQLITE_OK)
         {
             ngx_http_hrx_import_fail(job, NGX_HTTP_INTERNAL_SERVER_ERROR,

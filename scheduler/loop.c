@@ -406,6 +406,12 @@ loop_publish(uint64_t end)
         }
     }
 
+    /* durable first: a client that has its reply reads no older position
+     * (its worker is woken within microseconds, by the bell) */
+    hrx_store_release(&shm->hdr->durable_pos, end);
+    hrx_store_release(&shm->hdr->durable_batches,
+                      hrx_load_relaxed(&shm->hdr->durable_batches) + 1);
+
     for (i = 0; i < loop.ncmds; i++) {
         c = &loop.cmds[i];
 
@@ -426,17 +432,14 @@ loop_publish(uint64_t end)
         }
     }
 
-    /* each worker that has replies now learns which, in one write */
-    bells_flush();
-
-    hrx_store_release(&shm->hdr->durable_pos, end);
-    hrx_store_release(&shm->hdr->durable_batches,
-                      hrx_load_relaxed(&shm->hdr->durable_batches) + 1);
-
     hrx_counter_add(shm, HRX_CTR_COMMANDS_APPLIED, applied);
     hrx_counter_add(shm, HRX_CTR_COMMANDS_REJECTED, rejected);
     hrx_counter_add(shm, HRX_CTR_BATCHES_COMMITTED, 1);
     hrx_counter_add(shm, HRX_CTR_REPLIES_PUBLISHED, replies);
+
+    /* each worker that has replies now learns which, in one write: last,
+     * so what a client reads after its reply (metrics too) is current */
+    bells_flush();
 
     hrx_ring_release(&shm->ring, end);
     loop.head = end;

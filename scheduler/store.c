@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
+#include "hrx_prepare.h"
 #include "hrx_search.h"
 #include "schema.h"
 #include "store.h"
@@ -215,9 +216,8 @@ store_stmt(store_t *st, int id)
     int  rc;
 
     if (st->stmts[id] == NULL) {
-        rc = sqlite3_prepare_v3(st->db, store_sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
-                                NULL);
+        rc = hrx_prepare(st->db, store_sql[id], SQLITE_PREPARE_PERSISTENT,
+                         &st->stmts[id]);
         if (rc != SQLITE_OK) {
             store_set_error(st, rc, "prepare");
             st->stmts[id] = NULL;
@@ -370,7 +370,7 @@ store_pragma(store_t *st, const char *sql, const char *expect)
     const char    *v;
     int            rc, ok;
 
-    rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
+    rc = hrx_prepare(st->db, sql, 0, &stmt);
     if (rc != SQLITE_OK) {
         store_set_error(st, rc, sql);
         return STORE_ERROR;
@@ -1337,9 +1337,8 @@ store_int_stmt(store_t *st, store_cache_e which, const char *const *sql,
     }
 
     if (c->stmt[id] == NULL) {
-        rc = sqlite3_prepare_v3(st->db, sql[id], -1,
-                                SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-                                NULL);
+        rc = hrx_prepare(st->db, sql[id], SQLITE_PREPARE_PERSISTENT,
+                         &c->stmt[id]);
         if (rc != SQLITE_OK) {
             store_set_error(st, rc, "prepare");
             c->stmt[id] = NULL;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
+#include "hrx_prepare.h"
 #include "store_int.h"
 #include "store_resource.h"
 
@@ -130,8 +131,8 @@ store_res_prepare(store_t *st, sqlite3_stmt **slot, const char *sql)
     int  rc;
 
     if (*slot == NULL) {
-        rc = sqlite3_prepare_v3(store_int_db(st), sql, -1,
-                                SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        rc = hrx_prepare(store_int_db(st), sql, SQLITE_PREPARE_PERSISTENT,
+                         slot);
         if (rc != SQLITE_OK) {
             store_int_error(st, rc, "prepare");
             *slot = NULL;

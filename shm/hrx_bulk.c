@@ -62,6 +62,7 @@
 #include "hrx_bulk.h"
 #include "hrx_checks.h"
 #include "hrx_merge.h"
+#include "hrx_prepare.h"
 #include "hrx_resource.h"
 #include "hrx_search.h"
 #include "hrx_tz.h"
@@ -420,7 +421,7 @@ hrx_bulk_prepare(hrx_bulk_ctx_t *bc, const char *sql, int64_t id,
 {
     int  rc;
 
-    rc = sqlite3_prepare_v2(bc->db, sql, -1, st, NULL);
+    rc = hrx_prepare(bc->db, sql, 0, st);
 
     if (rc != SQLITE_OK) {
         sqlite3_finalize(*st);
