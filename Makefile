@@ -49,10 +49,16 @@ deps:
 deps-run:
 	@scripts/deps.sh run
 
-build: $(SCHEDULER) $(MODULE)
+build: $(SCHEDULER) $(MODULE) $(BUILD)/hrx-sql-dump
 
 $(SCHEDULER): $(SCHED_SRCS) $(SCHED_HDRS) $(SHM_SRCS) $(SHM_HDRS) | $(BUILD)/.dir
 	$(CC) $(ALL_CFLAGS) -Ischeduler -o $@ $(SCHED_SRCS) $(SHM_SRCS) $(LIBS)
+
+# the statements of the resource descriptors, for the query-plan test
+# (tests/integration/test_query_plans.py; docs/performance.md)
+%/hrx-sql-dump: tests/integration/sql_dump.c $(SHM_SRCS) $(SHM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(SHM_SRCS) $(LIBS)
 
 # The module is configured once against Debian's nginx (its own flags, so
 # --with-compat and --with-threads match /usr/sbin/nginx); configure runs
@@ -127,7 +133,8 @@ $(SAN_BUILD)/ngx_http_hrx_module.so: $(SAN_BUILD)/nginx/objs/Makefile $(MOD_SRCS
 	$(MAKE) -s -C $(SAN_BUILD)/nginx -f objs/Makefile modules
 	cp $(SAN_BUILD)/nginx/objs/ngx_http_hrx_module.so $@.new && mv -f $@.new $@
 
-integration-san: $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so
+integration-san: $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so \
+                 $(SAN_BUILD)/hrx-sql-dump
 	HRX_BUILD=$(SAN_BUILD) HRX_SANITIZE=1 $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 # the admin screens in Debian's chromium, driven by playwright-core

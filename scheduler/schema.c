@@ -493,6 +493,17 @@ const char *const store_migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  ring_pos INTEGER NOT NULL, replies BLOB NOT NULL,"
     "  at INTEGER NOT NULL);",
+
+    /*
+     * Indexes for the statements that scanned a growing table
+     * (tests/integration/test_query_plans.py, docs/performance.md "Query
+     * plans"): a LINE delivery's timeline rows, found by delivery_id;
+     * the cleanup's delete of expired sessions; the sign-out of every
+     * session of a user (and the foreign key to users).
+     */
+    "CREATE INDEX line_events_delivery ON line_events(delivery_id);"
+    "CREATE INDEX sessions_expires ON sessions(expires_at);"
+    "CREATE INDEX sessions_user ON sessions(user_id);",
 };
 
 const int store_migration_count =
