@@ -369,15 +369,6 @@ apply_line_webhook(apply_ctx_t *ac)
         return apply_reject(ac, 413, "body_too_large", "body",
                             "a delivery is at most %d bytes", LINE_BODY_MAX);
     }
-    for (i = 0; i < json_array_size(events); i++) {
-        if (apply_line_event_of(json_array_get(events, i), &ev) != 0) {
-            return apply_reject(ac, 400, "invalid_args", "events",
-                                "event %zu is not [id, type, user, "
-                                "message type, text, timestamp, "
-                                "redelivery]", i);
-        }
-    }
-
     rc = store_line_settings_get(ac->st, ac->cmd->tenant_id, &s);
     if (rc == STORE_NOTFOUND
         || (rc == STORE_OK && strcmp(s.state, "connected") != 0))
@@ -402,9 +393,15 @@ apply_line_webhook(apply_ctx_t *ac)
     }
     ac->reply->object_id = h.delivery_id;
 
-    /* the events as the worker took them out of the body it verified */
+    /* the events as the worker took them out of the body it verified; a
+     * refusal rolls back the command's savepoint, delivery included */
     for (i = 0; i < json_array_size(events); i++) {
-        (void) apply_line_event_of(json_array_get(events, i), &ev);
+        if (apply_line_event_of(json_array_get(events, i), &ev) != 0) {
+            return apply_reject(ac, 400, "invalid_args", "events",
+                                "event %zu is not [id, type, user, "
+                                "message type, text, timestamp, "
+                                "redelivery]", i);
+        }
         if (apply_line_event(&h, &ev) != 0) {
             if (h.store_rc != STORE_OK) {
                 return apply_store_unexpected(ac, h.store_rc);

@@ -475,19 +475,21 @@ loop_periodic(uint64_t now)
 {
     uint32_t  n;
     int64_t   wall = (int64_t) hrx_wall_ms();
+    int       second = (now - loop.last_periodic >= LOOP_PERIODIC_MS);
 
-    /* a bulk action's time: at once, not at the next second's look */
-    if (wall >= bulk_run_next_at()) {
+    /*
+     * A bulk action's time: at once, not at the next second's look; and
+     * once a second in any case, for actions written behind our back or
+     * left due by a failure (logged there).
+     */
+    if (second || wall >= bulk_run_next_at()) {
         (void) bulk_run_due(wall);
     }
 
-    if (now - loop.last_periodic < LOOP_PERIODIC_MS) {
+    if (!second) {
         return;
     }
     loop.last_periodic = now;
-
-    /* failures are logged there and the actions stay due: next second */
-    (void) bulk_run_due(wall);
 
     /* LINE deliveries a failed or interrupted parse left (logged) */
     line_events_run();

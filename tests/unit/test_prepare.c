@@ -22,6 +22,7 @@
 #define THREADS  4
 #define TEXTS    300
 
+/* a mkstemp() template: the X are replaced by the file made at setup */
 static char  log_path[] = "/tmp/hrx-test-prepare-XXXXXX";
 
 
