@@ -550,8 +550,9 @@ def test_import_client_gone_leaves_nothing_behind(hrx):
                   + body)
         c.close()
     # three imports of 50 000 rows, sanitized on a loaded machine, can take
-    # a while; a file left behind would stay for an hour (the sweep)
-    deadline = time.time() + 60
+    # a while (longer since candidates feed the trigram index, migration
+    # 5); a file left behind would stay for an hour (the sweep)
+    deadline = time.time() + 180
     while spool_files(hrx) and time.time() < deadline:
         time.sleep(0.1)
     assert spool_files(hrx) == []
