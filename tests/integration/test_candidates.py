@@ -552,8 +552,17 @@ def test_import_client_gone_leaves_nothing_behind(hrx):
     # three imports of 50 000 rows, sanitized on a loaded machine, can take
     # a while (longer since candidates feed the trigram index, migration
     # 5); a file left behind would stay for an hour (the sweep)
+    # empty for a whole second: a later connection's file may not exist
+    # yet when an earlier one's is already gone
     deadline = time.time() + 180
-    while spool_files(hrx) and time.time() < deadline:
+    empty_since = None
+    while time.time() < deadline:
+        if spool_files(hrx):
+            empty_since = None
+        elif empty_since is None:
+            empty_since = time.time()
+        elif time.time() - empty_since >= 1.0:
+            break
         time.sleep(0.1)
     assert spool_files(hrx) == []
     assert count(hrx, "candidates", owner.tenant["id"]) % n == 0
