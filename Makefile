@@ -7,6 +7,7 @@ SHELL    := /bin/bash
 #   make valgrind  the single-process unit tests under valgrind
 #   make integration  pytest against real nginx + scheduler
 #   make integration-san  the same with both processes under ASan/UBSan
+#   make integration-both  the two at the same time (what make test runs)
 #   make browser   the admin screens in real Chromium (playwright-core)
 #   make test      deps, build, unit, valgrind, integration(-san), browser
 #   make run       start nginx + scheduler on 127.0.0.1:8080 (data in var/)
@@ -38,7 +39,7 @@ SCHEDULER   := $(BUILD)/hrx-scheduler
 MODULE      := $(BUILD)/ngx_http_hrx_module.so
 NGX_BUILD   := $(BUILD)/nginx
 
-.PHONY: all deps deps-run build unit valgrind integration integration-san \
+.PHONY: all deps deps-run build unit valgrind integration integration-san integration-both \
         browser test run bench \
         info clean
 
@@ -137,6 +138,11 @@ integration-san: $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so 
                  $(SAN_BUILD)/hrx-sql-dump
 	HRX_BUILD=$(SAN_BUILD) HRX_SANITIZE=1 $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
+# both at once (scripts/integration-both.sh says why); what `make test` runs
+integration-both: build $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_module.so \
+                  $(SAN_BUILD)/hrx-sql-dump
+	@scripts/integration-both.sh $(BUILD) $(PYTHON) $(PYTEST_ARGS)
+
 # the admin screens in Debian's chromium, driven by playwright-core
 # (HRX_SCREENSHOTS=1 also rewrites docs/screenshots/)
 browser: build
@@ -146,8 +152,7 @@ test: deps
 	$(MAKE) build
 	$(MAKE) unit
 	$(MAKE) valgrind
-	$(MAKE) integration
-	$(MAKE) integration-san
+	$(MAKE) integration-both
 	$(MAKE) browser
 
 run: deps-run
