@@ -12,6 +12,7 @@ SHELL    := /bin/bash
 #   make test      deps, build, unit, valgrind, integration(-san), browser
 #   make run       start nginx + scheduler on 127.0.0.1:8080 (data in var/)
 #   make bench     wrk benchmarks, ratios against nginx `return 200`
+#   make fuzz      every libFuzzer harness for FUZZ_SECONDS (default 600)
 #   make info      what was found
 
 BUILD    := build
@@ -40,7 +41,7 @@ MODULE      := $(BUILD)/ngx_http_hrx_module.so
 NGX_BUILD   := $(BUILD)/nginx
 
 .PHONY: all deps deps-run build unit valgrind integration integration-san integration-both \
-        browser test run bench \
+        browser test run bench fuzz fuzz-build fuzz-smoke \
         info clean
 
 all: build
@@ -148,10 +149,44 @@ integration-both: build $(SAN_BUILD)/hrx-scheduler $(SAN_BUILD)/ngx_http_hrx_mod
 browser: build
 	node --test --test-concurrency=1 tests/browser/
 
+# libFuzzer harnesses (tests/fuzz/README.md): clang from Debian, the shm
+# code built with the fuzzer's coverage and the sanitizers.  clang warns
+# about positional initializers that leave trailing fields zero (the
+# resource table relies on that, as gcc accepts), hence the one -Wno.
+# `make fuzz` runs each FUZZ_SECONDS (default 600); `make fuzz-smoke`
+# (part of make test) runs each over its corpus and a few seconds more.
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE -Ishm -Ischeduler \
+                -Wno-missing-field-initializers \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 600
+# the TZif harness includes shm/hrx_tz.c to reach its static reader
+FUZZ_SHM_SRCS = $(if $(filter %/fuzz_tz,$@),$(filter-out shm/hrx_tz.c,$(SHM_SRCS)),$(SHM_SRCS))
+FUZZ_EXTRA   :=
+$(BUILD)/fuzz/fuzz_search: FUZZ_EXTRA := scheduler/schema.c
+$(BUILD)/fuzz/fuzz_mime: FUZZ_EXTRA := scheduler/mime.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(SHM_SRCS) $(SHM_HDRS) \
+                      scheduler/schema.c scheduler/mime.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SHM_SRCS) \
+	    $(FUZZ_EXTRA) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps fuzz-build
+	@scripts/fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz.sh $(BUILD) 5 $(FUZZ_NAMES)
+
 test: deps
 	$(MAKE) build
 	$(MAKE) unit
 	$(MAKE) valgrind
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration-both
 	$(MAKE) browser
 

@@ -7,7 +7,7 @@ run_pkgs="nginx nginx-dev libpcre2-dev libssl-dev libcurl4-openssl-dev
 libmsgpack-dev libjansson-dev libsqlite3-dev zlib1g-dev gcc make"
 test_pkgs="libcmocka-dev python3-pytest python3-requests python3-aiosmtpd
 python3-cryptography
-valgrind wrk chromium fonts-noto-cjk"
+valgrind wrk chromium fonts-noto-cjk clang"
 
 want=$run_pkgs
 [ "${1:-run}" = run ] || want="$run_pkgs $test_pkgs"

@@ -409,7 +409,8 @@ hrx_csv_cell(hrx_import_t *im, size_t i, const char **p, size_t *len)
 
     start = i ? im->ends[i - 1] : 0;
 
-    *p = im->buf + start;
+    /* a record of empty cells may come before any byte was buffered */
+    *p = im->buf != NULL ? im->buf + start : "";
     *len = im->ends[i] - start;
 }
 
