@@ -32,6 +32,7 @@
 #include "hrx_crypto.h"
 #include "hrx_shm.h"
 #include "hrx_token.h"
+#include "backup.h"
 #include "bulk_run.h"
 #include "datadir.h"
 #include "init.h"
@@ -55,12 +56,16 @@ enum {
     MAIN_OPT_PUBLIC_URL,
     MAIN_OPT_MAIL_HOST,
     MAIN_OPT_LINE_API_URL,
-    MAIN_OPT_CRASH_AFTER_COMMIT
+    MAIN_OPT_CRASH_AFTER_COMMIT,
+    MAIN_OPT_BACKUP,
+    MAIN_OPT_RESTORE
 };
 
 typedef struct {
     const char        *data_dir;
     int                init;
+    const char        *backup_to;       /* --backup DEST */
+    const char        *restore_from;    /* --restore SRC */
     const char        *admin_email;
     int                log_stderr;
     hrx_shm_params_t   shm;
@@ -81,6 +86,8 @@ static const char main_usage[] =
 "                     [--smtp-timeout-ms N] [--ca-file PATH]\n"
 "                     [--public-url URL] [--mail-host NAME]\n"
 "                     [--line-api-url URL] [--crash-after-commit N]\n"
+"       hrx-scheduler --data-dir DIR --backup DEST\n"
+"       hrx-scheduler --data-dir DIR --restore SRC\n"
 "       hrx-scheduler --help | --version\n"
 "\n"
 "  --data-dir DIR          the hrx data directory (required)\n"
@@ -110,6 +117,9 @@ static const char main_usage[] =
 "                          (default https://api.line.me)\n"
 "  --crash-after-commit N  for crash tests: exit at once, replying to\n"
 "                          nobody, when the Nth batch has committed\n"
+"  --backup DEST           copy the database (as of one commit) and the\n"
+"                          master key into DEST, beside a running scheduler\n"
+"  --restore SRC           make DIR (empty) from a backup in SRC\n"
 "\n"
 "The three sizes apply when DIR/hrx.shm is created; an existing file keeps\n"
 "its own.\n";
@@ -229,6 +239,8 @@ main_parse(int argc, char **argv, main_args_t *a)
           MAIN_OPT_LINE_API_URL },
         { "crash-after-commit",  required_argument, NULL,
           MAIN_OPT_CRASH_AFTER_COMMIT },
+        { "backup",              required_argument, NULL, MAIN_OPT_BACKUP },
+        { "restore",             required_argument, NULL, MAIN_OPT_RESTORE },
         { "help",                no_argument,       NULL, 'h' },
         { "version",             no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -408,6 +420,14 @@ main_parse(int argc, char **argv, main_args_t *a)
             fputs(main_usage, stdout);
             exit(0);
 
+        case MAIN_OPT_BACKUP:
+            a->backup_to = optarg;
+            break;
+
+        case MAIN_OPT_RESTORE:
+            a->restore_from = optarg;
+            break;
+
         case 'V':
             printf("hrx-scheduler %s\n", HRX_SCHEDULER_VERSION);
             exit(0);
@@ -423,6 +443,16 @@ main_parse(int argc, char **argv, main_args_t *a)
     }
     if (a->data_dir == NULL || a->data_dir[0] == '\0') {
         return main_usage_error("%s", "--data-dir is required");
+    }
+    if ((a->init != 0) + (a->backup_to != NULL) + (a->restore_from != NULL)
+        > 1)
+    {
+        return main_usage_error("%s", "--init, --backup and --restore go "
+                                "alone");
+    }
+    if ((a->backup_to != NULL || a->restore_from != NULL) && a->run_options) {
+        return main_usage_error("%s", "--backup and --restore take no run "
+                                "options");
     }
     if (a->init && a->run_options) {
         return main_usage_error("%s", "--init takes no run options");
@@ -647,6 +677,12 @@ main(int argc, char **argv)
 
     if (a.init) {
         return init_data_dir(a.data_dir, a.admin_email, a.log_stderr);
+    }
+    if (a.backup_to != NULL) {
+        return backup_make(a.data_dir, a.backup_to);
+    }
+    if (a.restore_from != NULL) {
+        return backup_restore(a.restore_from, a.data_dir);
     }
     return main_run(&a);
 }
