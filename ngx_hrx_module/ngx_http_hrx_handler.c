@@ -45,6 +45,7 @@
 #include "ngx_http_hrx_api_messages.h"
 #include "ngx_http_hrx_api_mail.h"
 #include "ngx_http_hrx_api_line.h"
+#include "ngx_http_hrx_api_whatsapp.h"
 #include "ngx_http_hrx_webhook.h"
 #include "ngx_http_hrx_events.h"
 
@@ -331,6 +332,23 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
       NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
     { NGX_HTTP_GET, ngx_string("/api/v1/line/unlinked-events"),
       ngx_http_hrx_api_line_unlinked, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+
+    /* WhatsApp numbers (ngx_http_hrx_api_whatsapp.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/settings/whatsapp/numbers"),
+      ngx_http_hrx_api_wa_list, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_POST, ngx_string("/api/v1/settings/whatsapp/numbers"),
+      ngx_http_hrx_api_wa_create, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, ngx_http_hrx_wa_number_schema },
+    { NGX_HTTP_GET, ngx_string("/api/v1/settings/whatsapp/numbers/{id}"),
+      ngx_http_hrx_api_wa_get, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_PUT, ngx_string("/api/v1/settings/whatsapp/numbers/{id}"),
+      ngx_http_hrx_api_wa_update, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, ngx_http_hrx_wa_number_schema },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/settings/whatsapp/numbers/{id}"),
+      ngx_http_hrx_api_wa_delete, NGX_HTTP_HRX_AUTH,
       NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
 
     /*

@@ -504,6 +504,30 @@ const char *const store_migrations[] = {
     "CREATE INDEX line_events_delivery ON line_events(delivery_id);"
     "CREATE INDEX sessions_expires ON sessions(expires_at);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+
+    /*
+     * WhatsApp Business numbers (docs/whatsapp.md, WA-1): several per
+     * tenant.  The access token, app secret and verify token are sealed
+     * by the worker (aad "whatsapp.<column>:<tenant>:<phone number id>").
+     * A phone number id is Meta's, so it belongs to one row across all
+     * tenants: a webhook names it and must reach one tenant only.
+     */
+    "CREATE TABLE whatsapp_numbers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  nickname TEXT NOT NULL,"
+    "  waba_id TEXT NOT NULL,"
+    "  phone_number_id TEXT NOT NULL UNIQUE,"
+    "  access_token BLOB NOT NULL,"
+    "  app_secret BLOB NOT NULL,"
+    "  verify_token BLOB NOT NULL,"
+    "  display_phone_number TEXT, verified_name TEXT, quality_rating TEXT,"
+    "  unknown_senders TEXT NOT NULL DEFAULT 'candidate'"
+    "    CHECK (unknown_senders IN ('candidate','contact')),"
+    "  connected_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by INTEGER);"
+    "CREATE INDEX whatsapp_numbers_tenant ON whatsapp_numbers(tenant_id, id);",
 };
 
 const int store_migration_count =

@@ -1,0 +1,113 @@
+/*
+ * The store, for WhatsApp (docs/whatsapp.md): every statement written out
+ * below, values bound, prepared on first use and kept in the
+ * STORE_CACHE_WHATSAPP slot (see store.c for the reasons).
+ *
+ * A number is always written whole: the worker's connect check passed on
+ * exactly these values, and the three secrets are sealed to the phone
+ * number id they were checked with.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store_int.h"
+#include "store_whatsapp.h"
+
+enum {
+    WA_NUMBER_INSERT = 0,
+    WA_NUMBER_UPDATE,
+    WA_NUMBER_DELETE,
+    WA_STMT_MAX
+};
+
+static const char *const store_wa_sql[WA_STMT_MAX] = {
+    [WA_NUMBER_INSERT] =
+        "INSERT INTO whatsapp_numbers (tenant_id, nickname, waba_id,"
+        " phone_number_id, access_token, app_secret, verify_token,"
+        " display_phone_number, verified_name, quality_rating,"
+        " unknown_senders, connected_at, created_at, updated_at, updated_by)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12,"
+        " ?12, ?13)",
+
+    /* by primary key, and only the tenant's own */
+    [WA_NUMBER_UPDATE] =
+        "UPDATE whatsapp_numbers SET nickname = ?2, waba_id = ?3,"
+        " phone_number_id = ?4, access_token = ?5, app_secret = ?6,"
+        " verify_token = ?7, display_phone_number = ?8, verified_name = ?9,"
+        " quality_rating = ?10, unknown_senders = ?11, connected_at = ?12,"
+        " updated_at = ?12, updated_by = ?13"
+        " WHERE id = ?14 AND tenant_id = ?1",
+
+    [WA_NUMBER_DELETE] =
+        "DELETE FROM whatsapp_numbers WHERE id = ?2 AND tenant_id = ?1",
+};
+
+static sqlite3_stmt *
+store_wa_stmt(store_t *st, int id)
+{
+    return store_int_stmt(st, STORE_CACHE_WHATSAPP, store_wa_sql,
+                          WA_STMT_MAX, (size_t) id);
+}
+
+int
+store_wa_number_set(store_t *st, int64_t tenant_id,
+    const store_wa_number_set_t *s, int64_t now, int64_t by, int64_t *id)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, s->id ? WA_NUMBER_UPDATE : WA_NUMBER_INSERT);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_text(stmt, 2, s->nickname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, s->waba_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, s->phone_number_id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 5, s->access_token.data, s->access_token.len,
+                        SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 6, s->app_secret.data, s->app_secret.len,
+                        SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 7, s->verify_token.data, s->verify_token.len,
+                        SQLITE_STATIC);
+    store_int_bind_text(stmt, 8, s->display_phone_number);
+    store_int_bind_text(stmt, 9, s->verified_name);
+    store_int_bind_text(stmt, 10, s->quality_rating);
+    sqlite3_bind_text(stmt, 11, s->unknown_senders, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 12, now);
+    store_int_bind_id(stmt, 13, by);
+    if (s->id) {
+        sqlite3_bind_int64(stmt, 14, s->id);
+    }
+
+    rc = store_int_exec(st, stmt, "set whatsapp number");
+    if (rc != STORE_OK) {
+        return rc;
+    }
+    if (s->id == 0) {
+        *id = sqlite3_last_insert_rowid(store_int_db(st));
+        return STORE_OK;
+    }
+    *id = s->id;
+    return sqlite3_changes(store_int_db(st)) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int
+store_wa_number_delete(store_t *st, int64_t tenant_id, int64_t id)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, WA_NUMBER_DELETE);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_int64(stmt, 2, id);
+    rc = store_int_exec(st, stmt, "delete whatsapp number");
+    if (rc != STORE_OK) {
+        return rc;
+    }
+    return sqlite3_changes(store_int_db(st)) > 0 ? STORE_OK : STORE_NOTFOUND;
+}

@@ -1,0 +1,44 @@
+/*
+ * The store, for WhatsApp (docs/whatsapp.md): the tenant's connected
+ * numbers.  Same return codes and rules as store.h.
+ */
+#ifndef HRX_SCHED_STORE_WHATSAPP_H
+#define HRX_SCHED_STORE_WHATSAPP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define STORE_WA_SEALED_MAX   (2048 + 28)   /* a sealed secret, bytes */
+
+/* a sealed secret as stored (hrx_seal() output) */
+typedef struct {
+    const void  *data;
+    size_t       len;
+} store_wa_blob_t;
+
+/* what whatsapp_number.set stores: the secrets sealed by the worker */
+typedef struct {
+    int64_t           id;                  /* 0: a new number */
+    const char       *nickname;
+    const char       *waba_id;
+    const char       *phone_number_id;
+    store_wa_blob_t   access_token;
+    store_wa_blob_t   app_secret;
+    store_wa_blob_t   verify_token;
+    const char       *display_phone_number; /* NULL: none */
+    const char       *verified_name;
+    const char       *quality_rating;
+    const char       *unknown_senders;     /* candidate / contact */
+} store_wa_number_set_t;
+
+/* insert (s->id 0: *id the new row's) or replace number s->id of the
+ * tenant: STORE_OK, STORE_NOTFOUND (no such number of the tenant),
+ * STORE_CONFLICT (the phone number id is another row's) */
+int store_wa_number_set(store_t *st, int64_t tenant_id,
+    const store_wa_number_set_t *s, int64_t now, int64_t by, int64_t *id);
+/* remove number id of the tenant: STORE_OK or STORE_NOTFOUND */
+int store_wa_number_delete(store_t *st, int64_t tenant_id, int64_t id);
+
+#endif
