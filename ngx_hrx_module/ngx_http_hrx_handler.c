@@ -46,6 +46,8 @@
 #include "ngx_http_hrx_api_mail.h"
 #include "ngx_http_hrx_api_line.h"
 #include "ngx_http_hrx_api_whatsapp.h"
+#include "ngx_http_hrx_webhook_whatsapp.h"
+#include "hrx_whatsapp.h"
 #include "ngx_http_hrx_webhook.h"
 #include "ngx_http_hrx_events.h"
 
@@ -359,6 +361,14 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
     { NGX_HTTP_POST, ngx_string("/webhooks/line/{id}"),
       ngx_http_hrx_webhook_line, 0, 0, NULL },
 
+    /* WhatsApp (ngx_http_hrx_webhook_whatsapp.c), per connected number:
+     * the GET handshake with the verify token, POST signed with the
+     * app secret (X-Hub-Signature-256), bodies up to HRX_WA_BODY_MAX */
+    { NGX_HTTP_GET, ngx_string("/webhooks/whatsapp/{id}"),
+      ngx_http_hrx_webhook_wa_verify, 0, 0, NULL },
+    { NGX_HTTP_POST, ngx_string("/webhooks/whatsapp/{id}"),
+      ngx_http_hrx_webhook_wa, NGX_HTTP_HRX_BIG_BODY, 0, NULL },
+
     { 0, ngx_null_string, NULL, 0, 0, NULL }
 };
 
@@ -464,6 +474,12 @@ ngx_http_hrx_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_hrx_module);
 
     hlcf = ngx_http_get_module_loc_conf(r, ngx_http_hrx_module);
+
+    if (route->flags & NGX_HTTP_HRX_BIG_BODY) {
+        return ngx_http_hrx_body_read(r, ngx_max(hlcf->body_limit,
+                                                 HRX_WA_BODY_MAX),
+                                      ngx_http_hrx_body_ready);
+    }
 
     if (!(route->flags & NGX_HTTP_HRX_BULK)) {
         return ngx_http_hrx_body_read(r, hlcf->body_limit,

@@ -75,6 +75,7 @@ static const apply_op_t apply_ops[] = {
       apply_whatsapp_number_set },
     { "whatsapp_number.delete", "whatsapp_number", 1,
       apply_whatsapp_number_delete },
+    { "whatsapp.webhook", "whatsapp_delivery", 1, apply_whatsapp_webhook },
     { "message.send",    "message", 1, apply_message_send },
 };
 

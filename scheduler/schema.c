@@ -527,7 +527,36 @@ const char *const store_migrations[] = {
     "  connected_at INTEGER NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL, updated_by INTEGER);"
-    "CREATE INDEX whatsapp_numbers_tenant ON whatsapp_numbers(tenant_id, id);",
+    "CREATE INDEX whatsapp_numbers_tenant ON whatsapp_numbers(tenant_id, id);"
+    /*
+     * Webhook deliveries (WA-2, WA-13): the raw body as Meta signed it,
+     * stored before the 200, and in the same transaction one row per
+     * item -- inbound message (deduplicated by wamid), status (by wamid
+     * and status), template status update (by template id, event and
+     * time) -- so a redelivery is stored once.  number_id NULL: the item
+     * names a phone number id that is not this tenant's (kept, matched
+     * to nothing).  candidate_id: the candidate whose whatsapp_number is
+     * the sender's E.164 number, when there is one.
+     */
+    "CREATE TABLE whatsapp_deliveries ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL,"
+    "  number_id INTEGER NOT NULL, body BLOB NOT NULL,"
+    "  received_at INTEGER NOT NULL);"
+    "CREATE TABLE whatsapp_events ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL,"
+    "  delivery_id INTEGER NOT NULL, number_id INTEGER,"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('message','status','template_status')),"
+    "  dedup_key TEXT NOT NULL,"
+    "  wamid TEXT, wa_id TEXT, phone TEXT, candidate_id INTEGER,"
+    "  type TEXT, text TEXT, status TEXT,"
+    "  error_code INTEGER, error_title TEXT,"
+    "  template_id TEXT, template_name TEXT, language TEXT, reason TEXT,"
+    "  occurred_at INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, kind, dedup_key));"
+    "CREATE INDEX whatsapp_events_delivery ON whatsapp_events(delivery_id);"
+    "CREATE INDEX candidates_whatsapp ON candidates(tenant_id,"
+    "  whatsapp_number) WHERE whatsapp_number IS NOT NULL;",
 };
 
 const int store_migration_count =

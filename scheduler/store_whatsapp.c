@@ -18,6 +18,11 @@ enum {
     WA_NUMBER_INSERT = 0,
     WA_NUMBER_UPDATE,
     WA_NUMBER_DELETE,
+    WA_NUMBER_OF,
+    WA_NUMBER_EXISTS,
+    WA_CANDIDATE_OF,
+    WA_DELIVERY_INSERT,
+    WA_EVENT_INSERT,
     WA_STMT_MAX
 };
 
@@ -41,6 +46,32 @@ static const char *const store_wa_sql[WA_STMT_MAX] = {
 
     [WA_NUMBER_DELETE] =
         "DELETE FROM whatsapp_numbers WHERE id = ?2 AND tenant_id = ?1",
+
+    /* the UNIQUE index on phone_number_id; only the tenant's own */
+    [WA_NUMBER_OF] =
+        "SELECT id FROM whatsapp_numbers WHERE phone_number_id = ?2"
+        " AND tenant_id = ?1",
+
+    [WA_NUMBER_EXISTS] =
+        "SELECT 1 FROM whatsapp_numbers WHERE id = ?1 AND tenant_id = ?2",
+
+    /* the partial index candidates_whatsapp */
+    [WA_CANDIDATE_OF] =
+        "SELECT id FROM candidates WHERE tenant_id = ?1"
+        " AND whatsapp_number = ?2 AND whatsapp_number IS NOT NULL"
+        " ORDER BY id LIMIT 1",
+
+    [WA_DELIVERY_INSERT] =
+        "INSERT INTO whatsapp_deliveries (tenant_id, number_id, body,"
+        " received_at) VALUES (?1, ?2, ?3, ?4)",
+
+    [WA_EVENT_INSERT] =
+        "INSERT OR IGNORE INTO whatsapp_events (tenant_id, delivery_id,"
+        " number_id, kind, dedup_key, wamid, wa_id, phone, candidate_id,"
+        " type, text, status, error_code, error_title, template_id,"
+        " template_name, language, reason, occurred_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14, ?15, ?16, ?17, ?18, ?19)",
 };
 
 static sqlite3_stmt *
@@ -110,4 +141,129 @@ store_wa_number_delete(store_t *st, int64_t tenant_id, int64_t id)
         return rc;
     }
     return sqlite3_changes(store_int_db(st)) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* one id column of the first row, or STORE_NOTFOUND */
+static int
+store_wa_lookup(store_t *st, int stmt_id, int64_t tenant_id,
+    const char *key, int64_t *id, const char *what)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, stmt_id);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
+    rc = store_int_row(st, stmt, what);
+    if (rc != STORE_OK) {
+        return rc;
+    }
+    *id = sqlite3_column_int64(stmt, 0);
+    store_int_done(stmt);
+    return STORE_OK;
+}
+
+int
+store_wa_number_of(store_t *st, int64_t tenant_id,
+    const char *phone_number_id, int64_t *id)
+{
+    return store_wa_lookup(st, WA_NUMBER_OF, tenant_id, phone_number_id, id,
+                           "find whatsapp number");
+}
+
+int
+store_wa_candidate_of(store_t *st, int64_t tenant_id, const char *e164,
+    int64_t *id)
+{
+    return store_wa_lookup(st, WA_CANDIDATE_OF, tenant_id, e164, id,
+                           "find whatsapp candidate");
+}
+
+int
+store_wa_delivery_insert(store_t *st, int64_t tenant_id, int64_t number_id,
+    const void *body, size_t len, int64_t now, int64_t *id)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, WA_DELIVERY_INSERT);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_int64(stmt, 2, number_id);
+    sqlite3_bind_blob64(stmt, 3, len ? body : "", len, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, now);
+    rc = store_int_exec(st, stmt, "store whatsapp delivery");
+    if (rc == STORE_OK) {
+        *id = sqlite3_last_insert_rowid(store_int_db(st));
+    }
+    return rc;
+}
+
+static void
+store_wa_bind_int_or_null(sqlite3_stmt *stmt, int i, int64_t v)
+{
+    if (v) {
+        sqlite3_bind_int64(stmt, i, v);
+    } else {
+        sqlite3_bind_null(stmt, i);
+    }
+}
+
+int
+store_wa_event_insert(store_t *st, int64_t tenant_id,
+    const store_wa_event_t *e, int *inserted)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, WA_EVENT_INSERT);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_int64(stmt, 2, e->delivery_id);
+    store_int_bind_id(stmt, 3, e->number_id);
+    sqlite3_bind_text(stmt, 4, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, e->dedup_key, -1, SQLITE_STATIC);
+    store_int_bind_text(stmt, 6, e->wamid);
+    store_int_bind_text(stmt, 7, e->wa_id);
+    store_int_bind_text(stmt, 8, e->phone);
+    store_int_bind_id(stmt, 9, e->candidate_id);
+    store_int_bind_text(stmt, 10, e->type);
+    store_int_bind_text(stmt, 11, e->text);
+    store_int_bind_text(stmt, 12, e->status);
+    store_wa_bind_int_or_null(stmt, 13, e->error_code);
+    store_int_bind_text(stmt, 14, e->error_title);
+    store_int_bind_text(stmt, 15, e->template_id);
+    store_int_bind_text(stmt, 16, e->template_name);
+    store_int_bind_text(stmt, 17, e->language);
+    store_int_bind_text(stmt, 18, e->reason);
+    sqlite3_bind_int64(stmt, 19, e->occurred_at);
+    rc = store_int_exec(st, stmt, "store whatsapp event");
+    *inserted = (rc == STORE_OK && sqlite3_changes(store_int_db(st)) > 0);
+    return rc;
+}
+
+int
+store_wa_number_exists(store_t *st, int64_t tenant_id, int64_t id)
+{
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, WA_NUMBER_EXISTS);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, tenant_id);
+    rc = store_int_row(st, stmt, "find whatsapp number");
+    if (rc == STORE_OK) {
+        store_int_done(stmt);
+    }
+    return rc;
 }

@@ -41,4 +41,40 @@ int store_wa_number_set(store_t *st, int64_t tenant_id,
 /* remove number id of the tenant: STORE_OK or STORE_NOTFOUND */
 int store_wa_number_delete(store_t *st, int64_t tenant_id, int64_t id);
 
+/* webhooks (WA-2): the tenant's number with this phone number id, the
+ * candidate with this E.164 whatsapp_number (STORE_OK with *id, or
+ * STORE_NOTFOUND) */
+int store_wa_number_of(store_t *st, int64_t tenant_id,
+    const char *phone_number_id, int64_t *id);
+int store_wa_candidate_of(store_t *st, int64_t tenant_id, const char *e164,
+    int64_t *id);
+
+/* number id is the tenant's: STORE_OK or STORE_NOTFOUND */
+int store_wa_number_exists(store_t *st, int64_t tenant_id, int64_t id);
+
+/* the raw delivery, as Meta signed it */
+int store_wa_delivery_insert(store_t *st, int64_t tenant_id,
+    int64_t number_id, const void *body, size_t len, int64_t now,
+    int64_t *id);
+
+/* one item of a delivery; NULL / 0 members are stored as NULL */
+typedef struct {
+    int64_t      delivery_id;
+    int64_t      number_id;
+    const char  *kind;                  /* message, status, template_status */
+    const char  *dedup_key;
+    const char  *wamid, *wa_id, *phone;
+    int64_t      candidate_id;
+    const char  *type, *text, *status;
+    int64_t      error_code;
+    const char  *error_title;
+    const char  *template_id, *template_name, *language, *reason;
+    int64_t      occurred_at;           /* ms */
+} store_wa_event_t;
+
+/* INSERT OR IGNORE on (tenant, kind, dedup_key): *inserted 0 for a
+ * redelivered item */
+int store_wa_event_insert(store_t *st, int64_t tenant_id,
+    const store_wa_event_t *e, int *inserted);
+
 #endif

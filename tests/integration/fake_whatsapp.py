@@ -402,3 +402,64 @@ def _handler(fake):
         do_GET = do_POST = do_DELETE = _do
 
     return H
+
+
+# -- sending deliveries as Meta does ------------------------------------------
+
+class Response:
+    def __init__(self, status, headers, content):
+        self.status_code = status
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self):
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+_AUTO = object()
+
+
+def deliver(url, body, app_secret=None, signature=_AUTO, timeout=10,
+            method="POST"):
+    """POST a delivery to url (hrx's /webhooks/whatsapp/{id}) the way Meta
+    does: signed with the app secret unless signature is given (None: no
+    X-Hub-Signature-256 at all)."""
+    body = _bytes(body)
+    if signature is _AUTO:
+        signature = sign(app_secret, body)
+    h = {"Content-Type": "application/json",
+         "User-Agent": "facebookexternalua"}
+    if signature is not None:
+        h["X-Hub-Signature-256"] = signature
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80,
+                                      timeout=timeout)
+    try:
+        conn.request(method, u.path, body=body, headers=h)
+        r = conn.getresponse()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()},
+                        r.read())
+    finally:
+        conn.close()
+
+
+def template_status_change(template_id, name, event, reason="NONE",
+                           language="ja"):
+    """field message_template_status_update (no messaging_product, no
+    metadata; the template id is a JSON integer)."""
+    return {"value": {"event": event, "message_template_id": template_id,
+                      "message_template_name": name,
+                      "message_template_language": language,
+                      "reason": reason,
+                      "message_template_category": "UTILITY"},
+            "field": "message_template_status_update"}
+
+
+def make_template_delivery(waba_id, change, time_=None):
+    return _compact({"object": "whatsapp_business_account", "entry": [
+        {"id": waba_id, "time": int(time_ or time.time()),
+         "changes": [change]}]}).encode()
