@@ -20,7 +20,9 @@
  * numbers is stored with number_id NULL and matched to nobody: a tenant's
  * app secret cannot put messages into another tenant's timeline.  A
  * message's sender is matched by E.164 number (hrx_wa_e164) to the
- * tenant's candidate with that whatsapp_number.
+ * tenant's candidate with that whatsapp_number, and a new message of a
+ * candidate becomes its timeline row (messages, channel whatsapp) in the
+ * same transaction: acknowledged means in the timeline.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,8 +41,32 @@ typedef struct {
     int64_t        delivery_id;
     int64_t        items;
     int64_t        stored;
+    int64_t        timeline;
     int            store_rc;
 } apply_wa_hook_t;
+
+/*
+ * The timeline's kind of a message: what it is, as WhatsApp names it
+ * (the text shown is its text, caption or reply title); a type hrx does
+ * not know, or Meta's "unsupported", is "unsupported" -- recorded, never
+ * dropped.  Media are not fetched yet.
+ */
+static const char *
+apply_wa_timeline_kind(const char *type)
+{
+    static const char *const  known[] = {
+        "text", "image", "document", "audio", "video", "sticker",
+        "location", "contacts", "button", "interactive", "reaction", NULL
+    };
+    size_t  i;
+
+    for (i = 0; known[i] != NULL; i++) {
+        if (strcmp(type, known[i]) == 0) {
+            return known[i];
+        }
+    }
+    return "unsupported";
+}
 
 static int
 apply_wa_item(void *data, const hrx_wa_item_t *it)
@@ -117,13 +143,26 @@ apply_wa_item(void *data, const hrx_wa_item_t *it)
     }
 
     rc = store_wa_event_insert(h->ac->st, h->ac->cmd->tenant_id, &e,
-                               &inserted);
+                               &inserted, &id);
     if (rc != STORE_OK) {
         h->store_rc = rc;
         return -1;
     }
     h->items++;
     h->stored += inserted;
+
+    /* a new message of a known candidate: its timeline row, now */
+    if (inserted && e.candidate_id != 0) {
+        rc = store_wa_timeline_insert(h->ac->st, h->ac->cmd->tenant_id,
+                                      e.candidate_id,
+                                      apply_wa_timeline_kind(e.type),
+                                      e.text, id, e.occurred_at);
+        if (rc != STORE_OK) {
+            h->store_rc = rc;
+            return -1;
+        }
+        h->timeline++;
+    }
     return 0;
 }
 
@@ -270,9 +309,10 @@ apply_whatsapp_webhook(apply_ctx_t *ac)
     }
 
     return apply_reply_object(ac, 200,
-                              json_pack("{s:I, s:I, s:I, s:I}",
+                              json_pack("{s:I, s:I, s:I, s:I, s:I}",
                                         "delivery_id", (json_int_t) id,
                                         "items", (json_int_t) h.items,
                                         "stored", (json_int_t) h.stored,
+                                        "timeline", (json_int_t) h.timeline,
                                         "skipped", (json_int_t) skipped));
 }

@@ -556,7 +556,43 @@ const char *const store_migrations[] = {
     "  UNIQUE (tenant_id, kind, dedup_key));"
     "CREATE INDEX whatsapp_events_delivery ON whatsapp_events(delivery_id);"
     "CREATE INDEX candidates_whatsapp ON candidates(tenant_id,"
-    "  whatsapp_number) WHERE whatsapp_number IS NOT NULL;",
+    "  whatsapp_number) WHERE whatsapp_number IS NOT NULL;"
+    /*
+     * The timeline takes WhatsApp rows: SQLite cannot change a CHECK, so
+     * messages is rebuilt with channel 'whatsapp' allowed and a link to
+     * the whatsapp_events row it came from, every row and its id kept
+     * (the AUTOINCREMENT sequence too).
+     */
+    "CREATE TABLE messages_new ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  tenant_id INTEGER NOT NULL,"
+    "  candidate_id INTEGER NOT NULL"
+    "    REFERENCES candidates(id) ON DELETE CASCADE,"
+    "  channel TEXT NOT NULL"
+    "    CHECK (channel IN ('email','line','whatsapp')),"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+    "  kind TEXT NOT NULL DEFAULT 'text',"
+    "  subject TEXT, body TEXT,"
+    "  outbox_id INTEGER, line_event_id INTEGER,"
+    "  state TEXT, error TEXT,"
+    "  send_at INTEGER,"
+    "  created_at INTEGER NOT NULL, created_by INTEGER,"
+    "  whatsapp_event_id INTEGER);"
+    "INSERT INTO messages_new (id, tenant_id, candidate_id, channel,"
+    "  direction, kind, subject, body, outbox_id, line_event_id, state,"
+    "  error, send_at, created_at, created_by)"
+    "  SELECT id, tenant_id, candidate_id, channel, direction, kind,"
+    "  subject, body, outbox_id, line_event_id, state, error, send_at,"
+    "  created_at, created_by FROM messages;"
+    "DELETE FROM sqlite_sequence WHERE name = 'messages_new';"
+    "INSERT INTO sqlite_sequence (name, seq)"
+    "  SELECT 'messages_new', seq FROM sqlite_sequence"
+    "  WHERE name = 'messages';"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages_new RENAME TO messages;"
+    "CREATE INDEX messages_candidate ON messages(candidate_id, id);"
+    "CREATE INDEX messages_outbox ON messages(outbox_id)"
+    "  WHERE outbox_id IS NOT NULL;",
 };
 
 const int store_migration_count =

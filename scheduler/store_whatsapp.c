@@ -23,6 +23,7 @@ enum {
     WA_CANDIDATE_OF,
     WA_DELIVERY_INSERT,
     WA_EVENT_INSERT,
+    WA_TIMELINE,
     WA_STMT_MAX
 };
 
@@ -72,6 +73,12 @@ static const char *const store_wa_sql[WA_STMT_MAX] = {
         " template_name, language, reason, occurred_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
         " ?14, ?15, ?16, ?17, ?18, ?19)",
+
+    /* an inbound message of a candidate into the timeline (WA-2) */
+    [WA_TIMELINE] =
+        "INSERT INTO messages (tenant_id, candidate_id, channel, direction,"
+        " kind, body, whatsapp_event_id, created_at)"
+        " VALUES (?1, ?2, 'whatsapp', 'in', ?3, ?4, ?5, ?6)",
 };
 
 static sqlite3_stmt *
@@ -216,7 +223,7 @@ store_wa_bind_int_or_null(sqlite3_stmt *stmt, int i, int64_t v)
 
 int
 store_wa_event_insert(store_t *st, int64_t tenant_id,
-    const store_wa_event_t *e, int *inserted)
+    const store_wa_event_t *e, int *inserted, int64_t *event_id)
 {
     sqlite3_stmt  *stmt;
     int            rc;
@@ -246,7 +253,30 @@ store_wa_event_insert(store_t *st, int64_t tenant_id,
     sqlite3_bind_int64(stmt, 19, e->occurred_at);
     rc = store_int_exec(st, stmt, "store whatsapp event");
     *inserted = (rc == STORE_OK && sqlite3_changes(store_int_db(st)) > 0);
+    if (*inserted) {
+        *event_id = sqlite3_last_insert_rowid(store_int_db(st));
+    }
     return rc;
+}
+
+int
+store_wa_timeline_insert(store_t *st, int64_t tenant_id,
+    int64_t candidate_id, const char *kind, const char *body,
+    int64_t event_id, int64_t at)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = store_wa_stmt(st, WA_TIMELINE);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_int64(stmt, 2, candidate_id);
+    sqlite3_bind_text(stmt, 3, kind, -1, SQLITE_STATIC);
+    store_int_bind_text(stmt, 4, body);
+    sqlite3_bind_int64(stmt, 5, event_id);
+    sqlite3_bind_int64(stmt, 6, at);
+    return store_int_exec(st, stmt, "store whatsapp timeline row");
 }
 
 int

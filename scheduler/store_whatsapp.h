@@ -73,8 +73,13 @@ typedef struct {
 } store_wa_event_t;
 
 /* INSERT OR IGNORE on (tenant, kind, dedup_key): *inserted 0 for a
- * redelivered item */
+ * redelivered item, else 1 and *event_id the new row's */
 int store_wa_event_insert(store_t *st, int64_t tenant_id,
-    const store_wa_event_t *e, int *inserted);
+    const store_wa_event_t *e, int *inserted, int64_t *event_id);
+
+/* a timeline row (messages: channel whatsapp, direction in) */
+int store_wa_timeline_insert(store_t *st, int64_t tenant_id,
+    int64_t candidate_id, const char *kind, const char *body,
+    int64_t event_id, int64_t at);
 
 #endif

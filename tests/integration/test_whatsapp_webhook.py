@@ -132,6 +132,53 @@ def test_wa2_signed_text_is_stored_before_the_200(hrx, owner):
     assert e["occurred_at"] == int(m["timestamp"]) * 1000
 
 
+def timeline(hrx, sess, cid):
+    r = sess.get(hrx.url("/api/v1/candidates/%d/messages" % cid))
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def test_wa2_inbound_messages_are_timeline_rows_of_the_candidate(hrx, owner):
+    cid = make_candidate(hrx, owner, whatsapp_number="+819011112222")
+    other = make_candidate(hrx, owner, whatsapp_number="+819033334444")
+    ts = int(time.time()) - 3600
+    text = fw.text_message("面接の件です", "819011112222", timestamp=ts)
+    image = {"from": "819011112222", "id": fw.wamid(),
+             "timestamp": str(ts + 1), "type": "image",
+             "image": {"caption": "履歴書", "mime_type": "image/jpeg",
+                       "sha256": "x", "id": "1003383421387256"}}
+    button = {"context": {"from": "819011112222", "id": "wamid.x"},
+              "from": "819011112222", "id": fw.wamid(),
+              "timestamp": str(ts + 2), "type": "button",
+              "button": {"payload": "yes", "text": "参加します"}}
+    odd = {"from": "819011112222", "id": fw.wamid(),
+           "timestamp": str(ts + 3), "type": "pool_v9", "pool_v9": {}}
+    stranger = fw.text_message("?", "819055556666")
+    body = make_delivery([(owner.waba, [fw.messages_change(
+        owner.pnid, owner.display,
+        messages=[text, image, button, odd, stranger])])])
+    for _ in range(2):                       # a redelivery adds nothing
+        assert deliver(owner.hook, body, owner.secret).status_code == 200
+    got = timeline(hrx, owner, cid)
+    assert [(m["channel"], m["direction"], m["kind"], m["body"])
+            for m in got] == [
+        ("whatsapp", "in", "text", "面接の件です"),
+        ("whatsapp", "in", "image", "履歴書"),
+        ("whatsapp", "in", "button", "参加します"),
+        ("whatsapp", "in", "unsupported", None)]
+    assert got[0]["created_at"] == time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    assert timeline(hrx, owner, other) == []
+    # the timeline row names its event; the stranger has none
+    rows = q(hrx, "SELECT m.whatsapp_event_id, e.wamid FROM messages m"
+             " JOIN whatsapp_events e ON e.id = m.whatsapp_event_id"
+             " WHERE m.candidate_id = ? ORDER BY m.id", (cid,))
+    assert [r["wamid"] for r in rows] == [text["id"], image["id"],
+                                          button["id"], odd["id"]]
+    assert q(hrx, "SELECT count(*) AS n FROM messages WHERE tenant_id = ?",
+             (owner.tenant["id"],))[0]["n"] == 4
+
+
 @pytest.mark.parametrize("how", ["missing", "wrong", "other-secret",
                                  "no-prefix", "uppercase", "sha1"])
 def test_wa2_bad_signature_is_401_nothing_stored(hrx, owner, how):
@@ -387,6 +434,10 @@ def test_wa2_kill_9_between_acknowledge_and_processing(tmp_path_factory,
     try:
         sess = make_tenant(h, h.login())
         n = wh.connect(h, sess, fake)
+        for k in range(6):          # every sender a candidate: timeline rows
+            for i in range(20):
+                make_candidate(h, sess,
+                               whatsapp_number="+8190%04d%04d" % (k, i))
         tid = sess.tenant["id"]
         hook = h.url("/webhooks/whatsapp/%d" % n["id"])
         acked, failed = [], []
@@ -397,7 +448,7 @@ def test_wa2_kill_9_between_acknowledge_and_processing(tmp_path_factory,
             i = 0
             while not stop.is_set():
                 ms = [fw.text_message("load %d.%d.%d" % (k, i, j),
-                                      "8190%04d%04d" % (k, i % 10000))
+                                      "8190%04d%04d" % (k, i % 20))
                       for j in range(3)]
                 body = make_delivery([(fake.waba_id, [fw.messages_change(
                     fake.phone_number_id, fake.display_phone_number,
@@ -436,6 +487,9 @@ def test_wa2_kill_9_between_acknowledge_and_processing(tmp_path_factory,
         missing = {m["id"] for _, ms in acked for m in ms} - set(stored)
         assert not missing, "%d acknowledged messages lost" % len(missing)
         assert set(stored) == want
+        rows = q(h, "SELECT whatsapp_event_id, count(*) AS n FROM messages"
+                 " WHERE tenant_id = ? GROUP BY whatsapp_event_id", (tid,))
+        assert len(rows) == len(want) and all(r["n"] == 1 for r in rows)
         print("acknowledged %d, refused during the outage %d"
               % (len(acked), len(failed)))
     finally:
