@@ -32,6 +32,7 @@
 #include "hrx_import.h"
 #include "hrx_whatsapp.h"
 #include "apply_reach.h"
+#include "apply_resource.h"
 #include "log.h"
 #include "spool.h"
 #include "store_whatsapp.h"
@@ -42,8 +43,69 @@ typedef struct {
     int64_t        items;
     int64_t        stored;
     int64_t        timeline;
+    int64_t        created;
     int            store_rc;
 } apply_wa_hook_t;
+
+/*
+ * An unknown sender becomes a candidate (the number's unknown_senders is
+ * "candidate"): family name the WhatsApp profile name (at most 100
+ * characters, cut on a character boundary) or, without one, the number;
+ * whatsapp_number the E.164 number.  Made as the system, through the
+ * resource code every candidate create goes through.  0, or -1 with the
+ * reply set.
+ */
+static int
+apply_wa_new_candidate(apply_ctx_t *ac, const char *profile,
+    const char *e164, int64_t *id)
+{
+    apply_res_op_t   op;
+    json_t          *args;
+    char             name[401];
+    size_t           i, chars;
+    int              rc;
+
+    chars = 0;
+    i = 0;
+    if (profile != NULL) {
+        for (; profile[i] != '\0' && i < sizeof(name) - 5; i++) {
+            if (((unsigned char) profile[i] & 0xc0) != 0x80
+                && ++chars > 100)
+            {
+                break;
+            }
+            name[i] = profile[i];
+        }
+    }
+    name[i] = '\0';
+    /* trailing spaces only: a name of spaces is no name */
+    while (i > 0 && name[i - 1] == ' ') {
+        name[--i] = '\0';
+    }
+
+    args = json_pack("{s:s, s:s}", "family_name", i > 0 ? name : e164,
+                     "whatsapp_number", e164);
+    if (args == NULL) {
+        apply_reject(ac, 500, "internal", NULL, "out of memory");
+        return -1;
+    }
+
+    memset(&op, 0, sizeof(op));
+    op.res = hrx_res(HRX_RES_CANDIDATE);
+    op.action = HRX_RES_CREATE;
+    op.args = args;
+
+    rc = apply_reach_load(ac, &op.who, &op.perms);
+    if (rc == 0) {
+        rc = apply_res_apply(ac, &op);
+    }
+    json_decref(args);
+    if (rc != 0) {
+        return -1;
+    }
+    *id = op.id;
+    return 0;
+}
 
 /*
  * The timeline's kind of a message: what it is, as WhatsApp names it
@@ -75,15 +137,17 @@ apply_wa_item(void *data, const hrx_wa_item_t *it)
     store_wa_event_t   e;
     char               key[HRX_WA_WAMID_MAX + 80], e164[17];
     int64_t            id;
-    int                rc, inserted;
+    int                rc, inserted, new_candidates;
 
     memset(&e, 0, sizeof(e));
     e.delivery_id = h->delivery_id;
     e.occurred_at = it->timestamp > 0 ? it->timestamp * 1000 : h->ac->now;
 
+    new_candidates = 0;
+
     if (it->phone_number_id != NULL) {
         rc = store_wa_number_of(h->ac->st, h->ac->cmd->tenant_id,
-                                it->phone_number_id, &id);
+                                it->phone_number_id, &id, &new_candidates);
         if (rc == STORE_OK) {
             e.number_id = id;
         } else if (rc != STORE_NOTFOUND) {
@@ -150,6 +214,23 @@ apply_wa_item(void *data, const hrx_wa_item_t *it)
     }
     h->items++;
     h->stored += inserted;
+
+    /* a new message of a sender no candidate has: per the number */
+    if (inserted && it->kind == HRX_WA_MESSAGE && e.candidate_id == 0
+        && e.phone != NULL && e.number_id != 0 && new_candidates)
+    {
+        if (apply_wa_new_candidate(h->ac, it->profile_name, e.phone,
+                                   &e.candidate_id) != 0)
+        {
+            return -1;              /* the reply is set */
+        }
+        rc = store_wa_event_candidate(h->ac->st, id, e.candidate_id);
+        if (rc != STORE_OK) {
+            h->store_rc = rc;
+            return -1;
+        }
+        h->created++;
+    }
 
     /* a new message of a known candidate: its timeline row, now */
     if (inserted && e.candidate_id != 0) {
@@ -305,14 +386,19 @@ apply_whatsapp_webhook(apply_ctx_t *ac)
         if (h.store_rc != STORE_OK) {
             return apply_store_unexpected(ac, h.store_rc);
         }
+        if (ac->rc != APPLY_OK) {
+            return ac->rc;          /* a candidate could not be made */
+        }
         return apply_reject(ac, 400, "invalid_body", "body", "%s", err);
     }
 
     return apply_reply_object(ac, 200,
-                              json_pack("{s:I, s:I, s:I, s:I, s:I}",
+                              json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
                                         "delivery_id", (json_int_t) id,
                                         "items", (json_int_t) h.items,
                                         "stored", (json_int_t) h.stored,
                                         "timeline", (json_int_t) h.timeline,
+                                        "candidates",
+                                        (json_int_t) h.created,
                                         "skipped", (json_int_t) skipped));
 }

@@ -24,6 +24,7 @@ enum {
     WA_DELIVERY_INSERT,
     WA_EVENT_INSERT,
     WA_TIMELINE,
+    WA_EVENT_CANDIDATE,
     WA_STMT_MAX
 };
 
@@ -50,8 +51,8 @@ static const char *const store_wa_sql[WA_STMT_MAX] = {
 
     /* the UNIQUE index on phone_number_id; only the tenant's own */
     [WA_NUMBER_OF] =
-        "SELECT id FROM whatsapp_numbers WHERE phone_number_id = ?2"
-        " AND tenant_id = ?1",
+        "SELECT id, unknown_senders = 'candidate' FROM whatsapp_numbers"
+        " WHERE phone_number_id = ?2 AND tenant_id = ?1",
 
     [WA_NUMBER_EXISTS] =
         "SELECT 1 FROM whatsapp_numbers WHERE id = ?1 AND tenant_id = ?2",
@@ -79,6 +80,9 @@ static const char *const store_wa_sql[WA_STMT_MAX] = {
         "INSERT INTO messages (tenant_id, candidate_id, channel, direction,"
         " kind, body, whatsapp_event_id, created_at)"
         " VALUES (?1, ?2, 'whatsapp', 'in', ?3, ?4, ?5, ?6)",
+
+    [WA_EVENT_CANDIDATE] =
+        "UPDATE whatsapp_events SET candidate_id = ?2 WHERE id = ?1",
 };
 
 static sqlite3_stmt *
@@ -175,10 +179,39 @@ store_wa_lookup(store_t *st, int stmt_id, int64_t tenant_id,
 
 int
 store_wa_number_of(store_t *st, int64_t tenant_id,
-    const char *phone_number_id, int64_t *id)
+    const char *phone_number_id, int64_t *id, int *new_candidates)
 {
-    return store_wa_lookup(st, WA_NUMBER_OF, tenant_id, phone_number_id, id,
-                           "find whatsapp number");
+    sqlite3_stmt  *stmt;
+    int            rc;
+
+    stmt = store_wa_stmt(st, WA_NUMBER_OF);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, tenant_id);
+    sqlite3_bind_text(stmt, 2, phone_number_id, -1, SQLITE_STATIC);
+    rc = store_int_row(st, stmt, "find whatsapp number");
+    if (rc != STORE_OK) {
+        return rc;
+    }
+    *id = sqlite3_column_int64(stmt, 0);
+    *new_candidates = sqlite3_column_int(stmt, 1);
+    store_int_done(stmt);
+    return STORE_OK;
+}
+
+int
+store_wa_event_candidate(store_t *st, int64_t event_id, int64_t cid)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = store_wa_stmt(st, WA_EVENT_CANDIDATE);
+    if (stmt == NULL) {
+        return STORE_ERROR;
+    }
+    sqlite3_bind_int64(stmt, 1, event_id);
+    sqlite3_bind_int64(stmt, 2, cid);
+    return store_int_exec(st, stmt, "match whatsapp event");
 }
 
 int

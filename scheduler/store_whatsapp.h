@@ -41,11 +41,14 @@ int store_wa_number_set(store_t *st, int64_t tenant_id,
 /* remove number id of the tenant: STORE_OK or STORE_NOTFOUND */
 int store_wa_number_delete(store_t *st, int64_t tenant_id, int64_t id);
 
-/* webhooks (WA-2): the tenant's number with this phone number id, the
+/* webhooks (WA-2): the tenant's number with this phone number id (and
+ * *new_candidates 1 when its unknown senders become candidates), the
  * candidate with this E.164 whatsapp_number (STORE_OK with *id, or
  * STORE_NOTFOUND) */
 int store_wa_number_of(store_t *st, int64_t tenant_id,
-    const char *phone_number_id, int64_t *id);
+    const char *phone_number_id, int64_t *id, int *new_candidates);
+/* the candidate an event's sender became (an unknown sender) */
+int store_wa_event_candidate(store_t *st, int64_t event_id, int64_t cid);
 int store_wa_candidate_of(store_t *st, int64_t tenant_id, const char *e164,
     int64_t *id);
 

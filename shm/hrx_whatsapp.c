@@ -138,12 +138,13 @@ static int
 hrx_wa_messages_value(const char *waba, const json_t *value,
     hrx_wa_item_cb cb, void *data, unsigned *skipped)
 {
-    const json_t   *a, *m;
+    const json_t   *a, *m, *contacts, *c;
     const char     *pnid;
     hrx_wa_item_t   it;
-    size_t          i;
+    size_t          i, k;
 
     pnid = hrx_wa_str(json_object_get(value, "metadata"), "phone_number_id");
+    contacts = json_object_get(value, "contacts");
 
     a = json_object_get(value, "messages");
     json_array_foreach(a, i, m) {
@@ -153,6 +154,14 @@ hrx_wa_messages_value(const char *waba, const json_t *value,
         it.phone_number_id = pnid;
         it.wamid = hrx_wa_str(m, "id");
         it.from = hrx_wa_str(m, "from");
+        json_array_foreach(contacts, k, c) {
+            if (it.from && hrx_wa_str(c, "wa_id")
+                && strcmp(hrx_wa_str(c, "wa_id"), it.from) == 0)
+            {
+                it.profile_name = hrx_wa_str(json_object_get(c, "profile"),
+                                             "name");
+            }
+        }
         it.type = hrx_wa_str(m, "type");
         it.text = hrx_wa_message_text(m, it.type);
         it.timestamp = hrx_wa_ts(json_object_get(m, "timestamp"));

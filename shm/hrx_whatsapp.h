@@ -55,6 +55,7 @@ typedef struct {
     const char     *phone_number_id;    /* metadata; NULL for templates */
     const char     *wamid;              /* message or status id */
     const char     *from;               /* message: the sender's wa_id */
+    const char     *profile_name;       /* value.contacts[] of from */
     const char     *type;               /* message: text, image, ... */
     const char     *text;               /* text body, caption, reply title */
     const char     *status;             /* sent, delivered, read, failed */

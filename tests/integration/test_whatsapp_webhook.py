@@ -175,8 +175,13 @@ def test_wa2_inbound_messages_are_timeline_rows_of_the_candidate(hrx, owner):
              " WHERE m.candidate_id = ? ORDER BY m.id", (cid,))
     assert [r["wamid"] for r in rows] == [text["id"], image["id"],
                                           button["id"], odd["id"]]
+    # the stranger became a candidate of its own (unknown_senders
+    # "candidate", the default), with its message in its timeline
+    [new] = q(hrx, "SELECT id FROM candidates WHERE tenant_id = ? AND"
+              " whatsapp_number = '+819055556666'", (owner.tenant["id"],))
+    assert [m["body"] for m in timeline(hrx, owner, new["id"])] == ["?"]
     assert q(hrx, "SELECT count(*) AS n FROM messages WHERE tenant_id = ?",
-             (owner.tenant["id"],))[0]["n"] == 4
+             (owner.tenant["id"],))[0]["n"] == 5
 
 
 @pytest.mark.parametrize("how", ["missing", "wrong", "other-secret",
@@ -373,16 +378,45 @@ def test_wa13_template_status_update_takes_effect_with_the_200(hrx, owner):
         "REJECTED", "APPROVED"]
 
 
-def test_wa2_unknown_sender_and_non_phone_ids(hrx, owner):
+def test_wa2_unknown_senders_per_the_numbers_setting(hrx, owner, fake):
     tid = owner.tenant["id"]
     a = fw.text_message("who?", "819099999999")
+    a2 = fw.text_message("me again", "819099999999")
     b = fw.text_message("user", "US.13491208655302741918")
+    change = fw.messages_change(owner.pnid, owner.display,
+                                messages=[a, a2, b])
+    change["value"]["contacts"] = [
+        {"profile": {"name": "佐藤 花子"}, "wa_id": "819099999999"},
+        {"profile": {"name": "x"}, "wa_id": "US.13491208655302741918"}]
+    body = make_delivery([(owner.waba, [change])])
+    for _ in range(2):
+        assert deliver(owner.hook, body, owner.secret).status_code == 200
+    ea, ea2, eb = events(hrx, tid)
+    # "candidate" (the default): one new candidate, both messages its own
+    [c] = q(hrx, "SELECT id, family_name, whatsapp_number FROM candidates"
+            " WHERE tenant_id = ?", (tid,))
+    assert c["family_name"] == "佐藤 花子"
+    assert c["whatsapp_number"] == "+819099999999"
+    assert ea["candidate_id"] == ea2["candidate_id"] == c["id"]
+    assert [m["body"] for m in timeline(hrx, owner, c["id"])] == [
+        "who?", "me again"]
+    # a username id is no phone number: no candidate
+    assert eb["phone"] is None and eb["candidate_id"] is None
+    assert eb["wa_id"] == "US.13491208655302741918"
+
+    # "contact": contacts are not built yet -- stored, matched to nobody
+    r = owner.put(wh.number_url(hrx, owner.number["id"]),
+                  json={"nickname": "n", "waba_id": owner.waba,
+                        "phone_number_id": owner.pnid,
+                        "unknown_senders": "contact"}, timeout=30)
+    assert r.status_code == 200, r.text
+    s = fw.text_message("contact?", "819088888888")
     body = make_delivery([(owner.waba, [fw.messages_change(
-        owner.pnid, owner.display, messages=[a, b])])])
+        owner.pnid, owner.display, messages=[s])])])
     assert deliver(owner.hook, body, owner.secret).status_code == 200
-    ea, eb = events(hrx, tid)
-    assert ea["candidate_id"] is None and ea["phone"] == "+819099999999"
-    assert eb["phone"] is None and eb["wa_id"] == "US.13491208655302741918"
+    assert events(hrx, tid)[-1]["candidate_id"] is None
+    assert len(q(hrx, "SELECT id FROM candidates WHERE tenant_id = ?",
+                 (tid,))) == 1
 
 
 @pytest.mark.parametrize("n", [40, 900])
