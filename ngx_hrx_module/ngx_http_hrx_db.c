@@ -282,6 +282,11 @@ static sqlite3       *ngx_http_hrx_db;
 static sqlite3_stmt  *ngx_http_hrx_stmts[NGX_HTTP_HRX_SQL_MAX];
 static sqlite3_stmt  *ngx_http_hrx_bulk_stmts[NGX_HTTP_HRX_BSQL_MAX];
 
+/* the statements of the per-area read files (ngx_http_hrx_db_area_stmt) */
+#define NGX_HTTP_HRX_AREA_SLOTS  64
+static sqlite3_stmt **ngx_http_hrx_area_slots[NGX_HTTP_HRX_AREA_SLOTS];
+static ngx_uint_t     ngx_http_hrx_area_nslots;
+
 /* made from the resource descriptors: reads only (get, list, reach) */
 static sqlite3_stmt  *ngx_http_hrx_res_stmts[HRX_RES_MAX]
                                            [HRX_SQL_REACH + 1];
@@ -377,6 +382,15 @@ ngx_http_hrx_db_close(void)
 {
     ngx_uint_t  i, k;
 
+    for (i = 0; i < ngx_http_hrx_area_nslots; i++) {
+        if (*ngx_http_hrx_area_slots[i]) {
+            sqlite3_finalize(*ngx_http_hrx_area_slots[i]);
+            *ngx_http_hrx_area_slots[i] = NULL;
+        }
+    }
+
+    ngx_http_hrx_area_nslots = 0;
+
     for (i = 0; i < NGX_HTTP_HRX_SQL_MAX; i++) {
         if (ngx_http_hrx_stmts[i]) {
             sqlite3_finalize(ngx_http_hrx_stmts[i]);
@@ -436,6 +450,48 @@ ngx_http_hrx_db_stmt(ngx_http_request_t *r, ngx_uint_t i, sqlite3_stmt **st)
     }
 
     *st = ngx_http_hrx_stmts[i];
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_hrx_db_area_stmt(ngx_http_request_t *r, sqlite3_stmt **slot,
+    const char *sql, sqlite3_stmt **st)
+{
+    int                        rc;
+    ngx_int_t                  orc;
+    ngx_http_hrx_main_conf_t  *hmcf;
+
+    hmcf = ngx_http_get_module_main_conf(r, ngx_http_hrx_module);
+
+    orc = ngx_http_hrx_db_open(r->connection->log, hmcf);
+    if (orc != NGX_OK) {
+        return orc;
+    }
+
+    if (*slot == NULL) {
+        if (ngx_http_hrx_area_nslots == NGX_HTTP_HRX_AREA_SLOTS) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "hrx: too many area statements");
+            return NGX_ERROR;
+        }
+
+        rc = hrx_prepare(ngx_http_hrx_db, sql, SQLITE_PREPARE_PERSISTENT,
+                         slot);
+
+        if (rc != SQLITE_OK) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "hrx: cannot prepare a statement: %s",
+                          sqlite3_errmsg(ngx_http_hrx_db));
+            *slot = NULL;
+            return NGX_ERROR;
+        }
+
+        ngx_http_hrx_area_slots[ngx_http_hrx_area_nslots++] = slot;
+    }
+
+    *st = *slot;
 
     return NGX_OK;
 }
@@ -898,7 +954,7 @@ ngx_http_hrx_db_page(ngx_http_request_t *r, sqlite3_stmt *st,
 
 /* ---- rows to JSON ---- */
 
-static json_t *
+json_t *
 ngx_http_hrx_col_str(sqlite3_stmt *st, int col)
 {
     const char  *s;
@@ -910,7 +966,7 @@ ngx_http_hrx_col_str(sqlite3_stmt *st, int col)
 
 
 /* an id that may mean "nobody": NULL or 0 -> null */
-static json_t *
+json_t *
 ngx_http_hrx_col_id(sqlite3_stmt *st, int col)
 {
     int64_t  id;
@@ -921,7 +977,7 @@ ngx_http_hrx_col_id(sqlite3_stmt *st, int col)
 }
 
 
-static json_t *
+json_t *
 ngx_http_hrx_col_time(sqlite3_stmt *st, int col)
 {
     return hrx_json_time(sqlite3_column_int64(st, col));
@@ -1263,7 +1319,7 @@ ngx_http_hrx_db_bulk_detail(ngx_http_request_t *r, int64_t tenant_id,
 
 
 /* SQL NULL -> null, else the text / the integer */
-static json_t *
+json_t *
 ngx_http_hrx_col_str_null(sqlite3_stmt *st, int col)
 {
     if (sqlite3_column_type(st, col) == SQLITE_NULL) {
@@ -1647,7 +1703,7 @@ ngx_http_hrx_db_thread_exit(void)
 /* ---- LINE friend registration ---- */
 
 /* a column as a NUL-terminated pool copy; { 0, NULL } for NULL */
-static ngx_int_t
+ngx_int_t
 ngx_http_hrx_db_col_copy(ngx_pool_t *pool, sqlite3_stmt *st, int i,
     ngx_str_t *out)
 {

@@ -102,6 +102,24 @@ ngx_int_t ngx_http_hrx_db_res_stmt(ngx_http_request_t *r,
 void ngx_http_hrx_db_done(sqlite3_stmt *st);
 ngx_int_t ngx_http_hrx_db_failed(ngx_log_t *log, sqlite3_stmt *st, int rc);
 
+/*
+ * For the per-area read files (ngx_http_hrx_db_whatsapp.c): sql prepared
+ * on first use into *slot (the caller's static), kept and finalized with
+ * the others when the connection closes.  NGX_OK, NGX_BUSY, NGX_ERROR;
+ * then as above.  And the column renderings every read shares: text
+ * ("" for NULL), an id (null for NULL or 0), a time (RFC 3339 or null),
+ * text or null; a column copied into the pool (NUL-terminated, data
+ * NULL for SQL NULL).
+ */
+ngx_int_t ngx_http_hrx_db_area_stmt(ngx_http_request_t *r,
+    sqlite3_stmt **slot, const char *sql, sqlite3_stmt **st);
+json_t *ngx_http_hrx_col_str(sqlite3_stmt *st, int col);
+json_t *ngx_http_hrx_col_id(sqlite3_stmt *st, int col);
+json_t *ngx_http_hrx_col_time(sqlite3_stmt *st, int col);
+json_t *ngx_http_hrx_col_str_null(sqlite3_stmt *st, int col);
+ngx_int_t ngx_http_hrx_db_col_copy(ngx_pool_t *pool, sqlite3_stmt *st,
+    int i, ngx_str_t *out);
+
 
 /*
  * A read-only connection of the calling pool thread, for work on the

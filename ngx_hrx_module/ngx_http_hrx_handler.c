@@ -45,6 +45,9 @@
 #include "ngx_http_hrx_api_messages.h"
 #include "ngx_http_hrx_api_mail.h"
 #include "ngx_http_hrx_api_line.h"
+#include "ngx_http_hrx_api_whatsapp.h"
+#include "ngx_http_hrx_webhook_whatsapp.h"
+#include "hrx_whatsapp.h"
 #include "ngx_http_hrx_webhook.h"
 #include "ngx_http_hrx_events.h"
 
@@ -333,6 +336,23 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
       ngx_http_hrx_api_line_unlinked, NGX_HTTP_HRX_AUTH,
       NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
 
+    /* WhatsApp numbers (ngx_http_hrx_api_whatsapp.c) */
+    { NGX_HTTP_GET, ngx_string("/api/v1/settings/whatsapp/numbers"),
+      ngx_http_hrx_api_wa_list, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_POST, ngx_string("/api/v1/settings/whatsapp/numbers"),
+      ngx_http_hrx_api_wa_create, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, ngx_http_hrx_wa_number_schema },
+    { NGX_HTTP_GET, ngx_string("/api/v1/settings/whatsapp/numbers/{id}"),
+      ngx_http_hrx_api_wa_get, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+    { NGX_HTTP_PUT, ngx_string("/api/v1/settings/whatsapp/numbers/{id}"),
+      ngx_http_hrx_api_wa_update, NGX_HTTP_HRX_AUTH|NGX_HTTP_HRX_BODY,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, ngx_http_hrx_wa_number_schema },
+    { NGX_HTTP_DELETE, ngx_string("/api/v1/settings/whatsapp/numbers/{id}"),
+      ngx_http_hrx_api_wa_delete, NGX_HTTP_HRX_AUTH,
+      NGX_HTTP_HRX_PERM_INTEGRATIONS_ADMIN, NULL },
+
     /*
      * The LINE webhook (ngx_http_hrx_webhook.c), served where a location
      * has hrx_api for /webhooks/: no session, LINE's signature instead;
@@ -340,6 +360,14 @@ static ngx_http_hrx_route_t  ngx_http_hrx_routes[] = {
      */
     { NGX_HTTP_POST, ngx_string("/webhooks/line/{id}"),
       ngx_http_hrx_webhook_line, 0, 0, NULL },
+
+    /* WhatsApp (ngx_http_hrx_webhook_whatsapp.c), per connected number:
+     * the GET handshake with the verify token, POST signed with the
+     * app secret (X-Hub-Signature-256), bodies up to HRX_WA_BODY_MAX */
+    { NGX_HTTP_GET, ngx_string("/webhooks/whatsapp/{id}"),
+      ngx_http_hrx_webhook_wa_verify, 0, 0, NULL },
+    { NGX_HTTP_POST, ngx_string("/webhooks/whatsapp/{id}"),
+      ngx_http_hrx_webhook_wa, NGX_HTTP_HRX_BIG_BODY, 0, NULL },
 
     { 0, ngx_null_string, NULL, 0, 0, NULL }
 };
@@ -446,6 +474,12 @@ ngx_http_hrx_handler(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_hrx_module);
 
     hlcf = ngx_http_get_module_loc_conf(r, ngx_http_hrx_module);
+
+    if (route->flags & NGX_HTTP_HRX_BIG_BODY) {
+        return ngx_http_hrx_body_read(r, ngx_max(hlcf->body_limit,
+                                                 HRX_WA_BODY_MAX),
+                                      ngx_http_hrx_body_ready);
+    }
 
     if (!(route->flags & NGX_HTTP_HRX_BULK)) {
         return ngx_http_hrx_body_read(r, hlcf->body_limit,

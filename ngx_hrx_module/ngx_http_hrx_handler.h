@@ -23,6 +23,9 @@
                                            itself (an import): auth and
                                            permission before it is read,
                                            hrx_import_body_limit */
+#define NGX_HTTP_HRX_BIG_BODY    0x20   /* a provider's batched webhook:
+                                           up to HRX_WA_BODY_MAX, read
+                                           raw (no NGX_HTTP_HRX_BODY) */
 
 /*
  * A route handler returns NGX_DONE when it took the request over (parked

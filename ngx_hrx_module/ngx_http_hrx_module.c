@@ -109,6 +109,16 @@
  *   /api/v1/settings/line ({url}/v2/oauth/verify, /v2/oauth/accessToken,
  *   /v2/bot/info), made on the thread pool.
  *
+ *   Syntax:  hrx_whatsapp_api_url url;
+ *   Default: hrx_whatsapp_api_url https://graph.facebook.com;
+ *   Syntax:  hrx_whatsapp_api_version version;
+ *   Default: hrx_whatsapp_api_version v25.0;
+ *   Context: http, server, location
+ *   The WhatsApp Cloud API (Meta's Graph API) and the version in its
+ *   paths, for the connect check of /api/v1/settings/whatsapp/numbers
+ *   ({url}/{version}/{phone number id}, /{waba id}/phone_numbers), made
+ *   on the thread pool (docs/whatsapp.md).
+ *
  *   Syntax:  hrx_public_url url;
  *   Default: hrx_public_url http://127.0.0.1:8080;
  *   Context: http
@@ -123,6 +133,7 @@
 
 #include "hrx_import.h"
 #include "hrx_token.h"
+#include "hrx_whatsapp.h"
 #include "ngx_http_hrx_module.h"
 
 #if !(NGX_THREADS)
@@ -272,6 +283,20 @@ static ngx_command_t  ngx_http_hrx_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_hrx_loc_conf_t, line_api_url),
+      NULL },
+
+    { ngx_string("hrx_whatsapp_api_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, wa_api_url),
+      NULL },
+
+    { ngx_string("hrx_whatsapp_api_version"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_hrx_loc_conf_t, wa_api_version),
       NULL },
 
     { ngx_string("hrx_public_url"),
@@ -733,6 +758,8 @@ ngx_http_hrx_create_loc_conf(ngx_conf_t *cf)
      *     conf->line_login_url = { 0, NULL };
      *     conf->line_login_api_url = { 0, NULL };
      *     conf->line_api_url = { 0, NULL };
+ *     conf->wa_api_url = { 0, NULL };
+ *     conf->wa_api_version = { 0, NULL };
      */
 
     return conf;
@@ -784,8 +811,23 @@ ngx_http_hrx_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                                   &prev->line_api_url,
                                   "https://api.line.me",
                                   "hrx_line_api_url")
+           != NGX_CONF_OK
+        || ngx_http_hrx_merge_url(cf, &conf->wa_api_url, &prev->wa_api_url,
+                                  HRX_WA_API_URL, "hrx_whatsapp_api_url")
            != NGX_CONF_OK)
     {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_merge_str_value(conf->wa_api_version, prev->wa_api_version,
+                             HRX_WA_API_VERSION);
+
+    if (!hrx_wa_api_version_valid((const char *) conf->wa_api_version.data,
+                                  conf->wa_api_version.len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"hrx_whatsapp_api_version\" must be like "
+                           "v25.0, not \"%V\"", &conf->wa_api_version);
         return NGX_CONF_ERROR;
     }
 

@@ -59,6 +59,8 @@ typedef struct {
     ngx_str_t            line_login_url;      /* LINE Login authorize */
     ngx_str_t            line_login_api_url;  /* its token, profile */
     ngx_str_t            line_api_url;  /* Messaging API: connect check */
+    ngx_str_t            wa_api_url;    /* WhatsApp Graph API: connect */
+    ngx_str_t            wa_api_version;             /* check, v25.0 */
 } ngx_http_hrx_loc_conf_t;
 
 

@@ -59,8 +59,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_hrx_webhook_secret(ngx_http_request_t *r,
     int64_t tenant_id, ngx_http_hrx_webhook_secret_t **out, ngx_int_t *rc);
-static u_char *ngx_http_hrx_webhook_body(ngx_http_request_t *r,
-    size_t *len);
 static ngx_int_t ngx_http_hrx_webhook_done(ngx_http_request_t *r,
     ngx_http_hrx_ctx_t *ctx, ngx_uint_t status, u_char *body, size_t len);
 
@@ -87,7 +85,8 @@ ngx_http_hrx_webhook_line(ngx_http_request_t *r, ngx_http_hrx_ctx_t *ctx)
         return rc;
     }
 
-    body = ngx_http_hrx_webhook_body(r, &len);
+    body = ngx_http_hrx_webhook_body(r, NGX_HTTP_HRX_WEBHOOK_BODY_MAX,
+                                     &len);
     if (body == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -272,8 +271,8 @@ broken:
  * *len 0 when there is none; *len its size, and nothing copied, when it
  * is over the limit; NULL on failure.
  */
-static u_char *
-ngx_http_hrx_webhook_body(ngx_http_request_t *r, size_t *len)
+u_char *
+ngx_http_hrx_webhook_body(ngx_http_request_t *r, size_t max, size_t *len)
 {
     off_t         size;
     u_char       *buf, *p;
@@ -291,7 +290,7 @@ ngx_http_hrx_webhook_body(ngx_http_request_t *r, size_t *len)
 
     if (cl->next == NULL && !cl->buf->in_file) {
         *len = cl->buf->last - cl->buf->pos;
-        return cl->buf->pos;
+        return *len ? cl->buf->pos : (u_char *) "";     /* pos may be NULL */
     }
 
     size = 0;
@@ -301,7 +300,7 @@ ngx_http_hrx_webhook_body(ngx_http_request_t *r, size_t *len)
         size += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
     }
 
-    if (size > NGX_HTTP_HRX_WEBHOOK_BODY_MAX) {
+    if ((size_t) size > max) {
         *len = (size_t) size;
         return (u_char *) "";
     }
@@ -326,7 +325,7 @@ ngx_http_hrx_webhook_body(ngx_http_request_t *r, size_t *len)
 
         if (n != b->file_last - b->file_pos) {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "hrx: read %z of %O bytes of a LINE delivery "
+                          "hrx: read %z of %O bytes of a webhook delivery "
                           "from \"%V\"", n, b->file_last - b->file_pos,
                           &b->file->name);
             return NULL;

@@ -71,6 +71,11 @@ static const apply_op_t apply_ops[] = {
     { "line.disconnect", "line_settings", 1, apply_line_disconnect },
     { "line.webhook",    "line_delivery", 1, apply_line_webhook },
     { "line.link",       "candidate", 1, apply_line_link },
+    { "whatsapp_number.set", "whatsapp_number", 1,
+      apply_whatsapp_number_set },
+    { "whatsapp_number.delete", "whatsapp_number", 1,
+      apply_whatsapp_number_delete },
+    { "whatsapp.webhook", "whatsapp_delivery", 1, apply_whatsapp_webhook },
     { "message.send",    "message", 1, apply_message_send },
 };
 

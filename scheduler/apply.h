@@ -141,6 +141,9 @@ apply_rc_e apply_line_settings_set(apply_ctx_t *ac);
 apply_rc_e apply_line_disconnect(apply_ctx_t *ac);
 apply_rc_e apply_line_webhook(apply_ctx_t *ac);
 apply_rc_e apply_line_link(apply_ctx_t *ac);
+apply_rc_e apply_whatsapp_number_set(apply_ctx_t *ac);
+apply_rc_e apply_whatsapp_number_delete(apply_ctx_t *ac);
+apply_rc_e apply_whatsapp_webhook(apply_ctx_t *ac);
 apply_rc_e apply_message_send(apply_ctx_t *ac);
 
 #endif /* HRX_SCHED_APPLY_H */

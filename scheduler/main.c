@@ -32,6 +32,7 @@
 #include "hrx_crypto.h"
 #include "hrx_shm.h"
 #include "hrx_token.h"
+#include "hrx_whatsapp.h"
 #include "backup.h"
 #include "bulk_run.h"
 #include "datadir.h"
@@ -56,6 +57,8 @@ enum {
     MAIN_OPT_PUBLIC_URL,
     MAIN_OPT_MAIL_HOST,
     MAIN_OPT_LINE_API_URL,
+    MAIN_OPT_WA_API_URL,
+    MAIN_OPT_WA_API_VERSION,
     MAIN_OPT_CRASH_AFTER_COMMIT,
     MAIN_OPT_BACKUP,
     MAIN_OPT_RESTORE
@@ -74,6 +77,8 @@ typedef struct {
     char               public_url[MAIN_URL_MAX];
     char               mail_host[MAIN_HOST_MAX];
     char               line_api_url[MAIN_URL_MAX];
+    char               wa_api_url[MAIN_URL_MAX];
+    char               wa_api_version[HRX_WA_API_VERSION_MAX + 1];
     int                run_options;     /* any run-only option given */
 } main_args_t;
 
@@ -115,6 +120,10 @@ static const char main_usage[] =
 "                          host's name)\n"
 "  --line-api-url URL      LINE Messaging API base for pushes\n"
 "                          (default https://api.line.me)\n"
+"  --whatsapp-api-url URL  WhatsApp Cloud API (Graph API) base\n"
+"                          (default " HRX_WA_API_URL ")\n"
+"  --whatsapp-api-version V  Graph API version in its paths\n"
+"                          (default " HRX_WA_API_VERSION ")\n"
 "  --crash-after-commit N  for crash tests: exit at once, replying to\n"
 "                          nobody, when the Nth batch has committed\n"
 "  --backup DEST           copy the database (as of one commit) and the\n"
@@ -237,6 +246,10 @@ main_parse(int argc, char **argv, main_args_t *a)
         { "mail-host",           required_argument, NULL, MAIN_OPT_MAIL_HOST },
         { "line-api-url",        required_argument, NULL,
           MAIN_OPT_LINE_API_URL },
+        { "whatsapp-api-url",    required_argument, NULL,
+          MAIN_OPT_WA_API_URL },
+        { "whatsapp-api-version", required_argument, NULL,
+          MAIN_OPT_WA_API_VERSION },
         { "crash-after-commit",  required_argument, NULL,
           MAIN_OPT_CRASH_AFTER_COMMIT },
         { "backup",              required_argument, NULL, MAIN_OPT_BACKUP },
@@ -259,6 +272,8 @@ main_parse(int argc, char **argv, main_args_t *a)
     a->outbox.timeout_ms = 60000;
     strcpy(a->public_url, "http://127.0.0.1:8080");
     strcpy(a->line_api_url, "https://api.line.me");
+    strcpy(a->wa_api_url, HRX_WA_API_URL);
+    strcpy(a->wa_api_version, HRX_WA_API_VERSION);
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -407,6 +422,24 @@ main_parse(int argc, char **argv, main_args_t *a)
             a->run_options = 1;
             break;
 
+        case MAIN_OPT_WA_API_URL:
+            if (main_public_url(optarg, a->wa_api_url) != 0) {
+                return main_usage_error("--whatsapp-api-url must be an "
+                                        "http:// or https:// URL, not %s",
+                                        optarg);
+            }
+            a->run_options = 1;
+            break;
+
+        case MAIN_OPT_WA_API_VERSION:
+            if (!hrx_wa_api_version_valid(optarg, strlen(optarg))) {
+                return main_usage_error("--whatsapp-api-version must be "
+                                        "like v25.0, not %s", optarg);
+            }
+            strcpy(a->wa_api_version, optarg);
+            a->run_options = 1;
+            break;
+
         case MAIN_OPT_CRASH_AFTER_COMMIT:
             if (main_number(optarg, 1, UINT32_MAX, &v) != 0) {
                 return main_usage_error("--crash-after-commit must be a "
@@ -529,6 +562,8 @@ main_run(const main_args_t *a)
     oconf = a->outbox;
     oconf.data_dir = a->data_dir;
     oconf.line_api_url = a->line_api_url;
+    oconf.wa_api_url = a->wa_api_url;
+    oconf.wa_api_version = a->wa_api_version;
     memset(&bconf, 0, sizeof(bconf));
     bconf.public_url = a->public_url;
     bconf.mail_host = a->mail_host;

@@ -40,6 +40,8 @@ typedef struct {
     const char  *ca_file;         /* CURLOPT_CAINFO, or NULL (SMTP) */
     const char  *line_api_url;    /* pushes to <this>/v2/bot/message/push
                                      (https://api.line.me) */
+    const char  *wa_api_url;      /* WhatsApp Cloud API base and */
+    const char  *wa_api_version;  /* version: <url>/<version>/... */
     uint8_t      seal_key[HRX_KEY_SIZE];   /* opens smtp_password and the
                                               LINE access token */
 } outbox_conf_t;

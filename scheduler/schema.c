@@ -504,6 +504,95 @@ const char *const store_migrations[] = {
     "CREATE INDEX line_events_delivery ON line_events(delivery_id);"
     "CREATE INDEX sessions_expires ON sessions(expires_at);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+
+    /*
+     * WhatsApp Business numbers (docs/whatsapp.md, WA-1): several per
+     * tenant.  The access token, app secret and verify token are sealed
+     * by the worker (aad "whatsapp.<column>:<tenant>:<phone number id>").
+     * A phone number id is Meta's, so it belongs to one row across all
+     * tenants: a webhook names it and must reach one tenant only.
+     */
+    "CREATE TABLE whatsapp_numbers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant_id INTEGER NOT NULL REFERENCES tenants(id),"
+    "  nickname TEXT NOT NULL,"
+    "  waba_id TEXT NOT NULL,"
+    "  phone_number_id TEXT NOT NULL UNIQUE,"
+    "  access_token BLOB NOT NULL,"
+    "  app_secret BLOB NOT NULL,"
+    "  verify_token BLOB NOT NULL,"
+    "  display_phone_number TEXT, verified_name TEXT, quality_rating TEXT,"
+    "  unknown_senders TEXT NOT NULL DEFAULT 'candidate'"
+    "    CHECK (unknown_senders IN ('candidate','contact')),"
+    "  connected_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL, updated_by INTEGER);"
+    "CREATE INDEX whatsapp_numbers_tenant ON whatsapp_numbers(tenant_id, id);"
+    /*
+     * Webhook deliveries (WA-2, WA-13): the raw body as Meta signed it,
+     * stored before the 200, and in the same transaction one row per
+     * item -- inbound message (deduplicated by wamid), status (by wamid
+     * and status), template status update (by template id, event and
+     * time) -- so a redelivery is stored once.  number_id NULL: the item
+     * names a phone number id that is not this tenant's (kept, matched
+     * to nothing).  candidate_id: the candidate whose whatsapp_number is
+     * the sender's E.164 number, when there is one.
+     */
+    "CREATE TABLE whatsapp_deliveries ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL,"
+    "  number_id INTEGER NOT NULL, body BLOB NOT NULL,"
+    "  received_at INTEGER NOT NULL);"
+    "CREATE TABLE whatsapp_events ("
+    "  id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL,"
+    "  delivery_id INTEGER NOT NULL, number_id INTEGER,"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('message','status','template_status')),"
+    "  dedup_key TEXT NOT NULL,"
+    "  wamid TEXT, wa_id TEXT, phone TEXT, candidate_id INTEGER,"
+    "  type TEXT, text TEXT, status TEXT,"
+    "  error_code INTEGER, error_title TEXT,"
+    "  template_id TEXT, template_name TEXT, language TEXT, reason TEXT,"
+    "  occurred_at INTEGER NOT NULL,"
+    "  UNIQUE (tenant_id, kind, dedup_key));"
+    "CREATE INDEX whatsapp_events_delivery ON whatsapp_events(delivery_id);"
+    "CREATE INDEX candidates_whatsapp ON candidates(tenant_id,"
+    "  whatsapp_number) WHERE whatsapp_number IS NOT NULL;"
+    /*
+     * The timeline takes WhatsApp rows: SQLite cannot change a CHECK, so
+     * messages is rebuilt with channel 'whatsapp' allowed and a link to
+     * the whatsapp_events row it came from, every row and its id kept
+     * (the AUTOINCREMENT sequence too).
+     */
+    "CREATE TABLE messages_new ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  tenant_id INTEGER NOT NULL,"
+    "  candidate_id INTEGER NOT NULL"
+    "    REFERENCES candidates(id) ON DELETE CASCADE,"
+    "  channel TEXT NOT NULL"
+    "    CHECK (channel IN ('email','line','whatsapp')),"
+    "  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+    "  kind TEXT NOT NULL DEFAULT 'text',"
+    "  subject TEXT, body TEXT,"
+    "  outbox_id INTEGER, line_event_id INTEGER,"
+    "  state TEXT, error TEXT,"
+    "  send_at INTEGER,"
+    "  created_at INTEGER NOT NULL, created_by INTEGER,"
+    "  whatsapp_event_id INTEGER);"
+    "INSERT INTO messages_new (id, tenant_id, candidate_id, channel,"
+    "  direction, kind, subject, body, outbox_id, line_event_id, state,"
+    "  error, send_at, created_at, created_by)"
+    "  SELECT id, tenant_id, candidate_id, channel, direction, kind,"
+    "  subject, body, outbox_id, line_event_id, state, error, send_at,"
+    "  created_at, created_by FROM messages;"
+    "DELETE FROM sqlite_sequence WHERE name = 'messages_new';"
+    "INSERT INTO sqlite_sequence (name, seq)"
+    "  SELECT 'messages_new', seq FROM sqlite_sequence"
+    "  WHERE name = 'messages';"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages_new RENAME TO messages;"
+    "CREATE INDEX messages_candidate ON messages(candidate_id, id);"
+    "CREATE INDEX messages_outbox ON messages(outbox_id)"
+    "  WHERE outbox_id IS NOT NULL;",
 };
 
 const int store_migration_count =

@@ -23,6 +23,7 @@ typedef enum {
     STORE_CACHE_LINE_LINK,         /* store_line_link.c */
     STORE_CACHE_MESSAGE,           /* store_message.c */
     STORE_CACHE_LINE,              /* store_line.c */
+    STORE_CACHE_WHATSAPP,          /* store_whatsapp.c */
     STORE_CACHE_MAX
 } store_cache_e;
 
