@@ -60,13 +60,26 @@ backup_fsync_path(const char *path, int flags)
     return rc;
 }
 
+/* sqlite3_exec callback: the first column of the first row */
+static int
+backup_first_row(void *ctx, int ncols, char **values, char **names)
+{
+    char  *out = ctx;
+
+    (void) names;
+    if (out[0] == '\0' && ncols > 0 && values[0] != NULL) {
+        snprintf(out, 256, "%s", values[0]);
+    }
+    return 0;
+}
+
 /* the whole database src into a new file dst, as of one read transaction */
 static int
 backup_copy_db(const char *src, const char *dst)
 {
     sqlite3         *from = NULL, *to = NULL;
     sqlite3_backup  *b;
-    sqlite3_stmt    *check = NULL;
+    char             verdict[256];
     int              rc = 1, step;
 
     if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -92,20 +105,18 @@ backup_copy_db(const char *src, const char *dst)
         backup_fail("backup of %s failed: %s", src, sqlite3_errstr(step));
         goto done;
     }
-    if (sqlite3_prepare_v2(to, "PRAGMA quick_check", -1, &check, NULL)
-        != SQLITE_OK
-        || sqlite3_step(check) != SQLITE_ROW
-        || strcmp((const char *) sqlite3_column_text(check, 0), "ok") != 0)
+    verdict[0] = '\0';
+    if (sqlite3_exec(to, "PRAGMA quick_check", backup_first_row, verdict,
+                     NULL) != SQLITE_OK
+        || strcmp(verdict, "ok") != 0)
     {
         backup_fail("the copy %s fails its check: %s", dst,
-                    check ? (const char *) sqlite3_column_text(check, 0)
-                          : sqlite3_errmsg(to));
+                    verdict[0] ? verdict : sqlite3_errmsg(to));
         goto done;
     }
     rc = 0;
 
 done:
-    sqlite3_finalize(check);
     sqlite3_close(to);
     sqlite3_close(from);
     if (rc == 0 && backup_fsync_path(dst, O_RDONLY) != 0) {
